@@ -1,0 +1,124 @@
+"""MNIST (LeCun et al. 1998) read with torchvision's idx reader.
+
+``root`` may be torchvision's layout (``<root>/MNIST/raw/``) or a folder holding the idx files directly, gzipped or
+not (as ``../shared/data/mnist`` does). ``download=True`` fetches them into torchvision's layout.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torchvision.datasets import MNIST as TorchvisionMNIST
+from torchvision.datasets.mnist import read_image_file, read_label_file
+
+from datamodules.base import GANDataModule, UInt8ImageDataset
+from lit_gans.errors import LitGansError
+
+FILE_PREFIX = {"train": "train", "test": "t10k"}
+
+
+def candidate_paths(root: Path, name: str) -> list[Path]:
+    return [folder / f"{name}{suffix}" for folder in (root / "MNIST" / "raw", root) for suffix in ("", ".gz")]
+
+
+def read_idx(root: Path, name: str, reader) -> Tensor:
+    """Read ``name`` (an idx file) from the first place it is found; ``.gz`` files are unpacked to a temporary file."""
+    for path in candidate_paths(root, name):
+        if not path.is_file():
+            continue
+        if path.suffix != ".gz":
+            return reader(str(path))
+        with tempfile.TemporaryDirectory() as tmp, gzip.open(path, "rb") as packed:
+            unpacked = Path(tmp) / name
+            with open(unpacked, "wb") as out:
+                shutil.copyfileobj(packed, out)
+            return reader(str(unpacked))
+    raise FileNotFoundError(name)
+
+
+def load_mnist(root: str | Path, split: Literal["train", "test"], download: bool = False) -> tuple[Tensor, Tensor]:
+    """``(images uint8 [N, 1, 28, 28], labels int64 [N])`` of one split."""
+    root = Path(root).expanduser()
+    if download:
+        TorchvisionMNIST(str(root), train=split == "train", download=True)
+    images_name, labels_name = f"{FILE_PREFIX[split]}-images-idx3-ubyte", f"{FILE_PREFIX[split]}-labels-idx1-ubyte"
+    try:
+        images = read_idx(root, images_name, read_image_file)
+        labels = read_idx(root, labels_name, read_label_file)
+    except FileNotFoundError as missing:
+        looked = ", ".join(str(p) for p in candidate_paths(root, str(missing)))
+        hint = ""
+        other = "test" if split == "train" else "train"
+        if any(p.is_file() for p in candidate_paths(root, f"{FILE_PREFIX[other]}-images-idx3-ubyte")):
+            hint = f"; the {other} split is there: pass --data.split {other}"
+        raise LitGansError(
+            f"MNIST {split} split not found: looked for {looked}. Pass --data.root pointing at the folder that holds "
+            f"the idx files, or --data.download true to fetch them (needs internet){hint}"
+        ) from None
+    return images[:, None], labels.long()
+
+
+class MNIST(GANDataModule):
+    """MNIST digits, ``(1, image_size, image_size)`` in [-1, 1], labels 0-9.
+
+    Args:
+        root: torchvision's layout (``<root>/MNIST/raw/``) or a folder with the idx files (gzipped or not).
+        split: which split to train on; ``test`` when that is all there is.
+        download: fetch the files when missing (needs internet).
+        image_size: resize from 28 (bilinear, antialiased) when different, e.g. 32 or 64 for DCGAN.
+        val_size: the last ``val_size`` images of the split are held out for validation.
+    """
+
+    def __init__(
+        self,
+        root: str = "data",
+        split: Literal["train", "test"] = "train",
+        download: bool = False,
+        image_size: int = 28,
+        val_size: int = 1_000,
+        batch_size: int = 64,
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__(batch_size, num_workers)
+        if split not in FILE_PREFIX:
+            raise LitGansError(f"MNIST split must be 'train' or 'test', got {split!r}")
+        self.save_hyperparameters()
+        self.root, self.split, self.download = root, split, download
+        self.image_size, self.val_size = image_size, val_size
+
+    @property
+    def data_shape(self) -> tuple[int, int, int]:
+        return (1, self.image_size, self.image_size)
+
+    def prepare_data(self) -> None:
+        if self.download:
+            load_mnist(self.root, self.split, download=True)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        images, labels = load_mnist(self.root, self.split)
+        if self.image_size != 28:
+            images = resize_uint8(images, self.image_size)
+        if not 0 < self.val_size < len(images):
+            raise LitGansError(f"MNIST val_size must be between 1 and {len(images) - 1}, got {self.val_size}")
+        cut = len(images) - self.val_size
+        self.train_set = UInt8ImageDataset(images[:cut], labels[:cut])
+        self.val_set = UInt8ImageDataset(images[cut:], labels[cut:])
+
+
+def resize_uint8(images: Tensor, size: int, chunk: int = 2048) -> Tensor:
+    """Bilinear, antialiased resize of ``uint8 [N, C, H, W]`` to ``[N, C, size, size]``."""
+    out = []
+    for start in range(0, len(images), chunk):
+        x = images[start : start + chunk].float()
+        x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+        out.append(x.round().clamp(0, 255).to(torch.uint8))
+    return torch.cat(out)

@@ -1,0 +1,106 @@
+"""Shapes: procedurally drawn images with known factors (dSprites-like), the embedded default dataset.
+
+Each image holds one shape (circle, square or triangle) of random scale, rotation, position and colour on a black
+background, rasterised from its signed distance with one pixel of anti-aliasing. Nothing is downloaded; the same
+seed gives the same images at any size.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from datamodules.base import GANDataModule, UInt8ImageDataset
+from lit_gans.errors import LitGansError
+
+SHAPE_NAMES = ("circle", "square", "triangle")
+FACTOR_NAMES = ("shape", "scale", "rotation", "x", "y", "red", "green", "blue")
+
+
+def sample_factors(n: int, channels: int, generator: torch.Generator) -> Tensor:
+    """``[n, 8]`` factors (see ``FACTOR_NAMES``): shape index, circumradius in 0.4..0.8 of the half-side, rotation
+    in [0, 2pi), centre inside the image, colour in [0.35, 1] per channel (one grey level when ``channels == 1``)."""
+    u = torch.rand(n, 8, generator=generator)
+    shape = torch.floor(u[:, 0] * len(SHAPE_NAMES)).clamp(max=len(SHAPE_NAMES) - 1)
+    scale = 0.4 + 0.4 * u[:, 1]
+    rotation = 2 * math.pi * u[:, 2]
+    centre = (u[:, 3:5] * 2 - 1) * (1 - scale[:, None])
+    colour = 0.35 + 0.65 * u[:, 5:8]
+    if channels == 1:
+        colour = colour[:, :1].expand(n, 3)
+    return torch.cat([shape[:, None], scale[:, None], rotation[:, None], centre, colour], dim=1)
+
+
+def render(factors: Tensor, image_size: int, channels: int) -> Tensor:
+    """Draw ``factors [N, 8]`` as ``uint8 [N, channels, S, S]``; pixel centres span [-1, 1] on both axes."""
+    n = len(factors)
+    shape, scale, rotation = factors[:, 0], factors[:, 1, None, None], factors[:, 2, None, None]
+    coords = (torch.arange(image_size, dtype=torch.float32) + 0.5) / image_size * 2 - 1
+    y, x = torch.meshgrid(coords, coords, indexing="ij")  # [S, S]
+    dx, dy = x - factors[:, 3, None, None], y - factors[:, 4, None, None]  # [N, S, S]
+    cos, sin = torch.cos(rotation), torch.sin(rotation)
+    u, v = cos * dx + sin * dy, -sin * dx + cos * dy  # rotate by -rotation into the shape's frame
+
+    circle = torch.sqrt(u**2 + v**2) - scale
+    square = torch.maximum(u.abs(), v.abs()) - scale / math.sqrt(2)  # inscribed in the circumcircle
+    # equilateral triangle: the inradius is half the circumradius; outward edge normals at -90, 30 and 150 degrees
+    edges = [math.radians(a) for a in (-90.0, 30.0, 150.0)]
+    triangle = torch.stack([math.cos(a) * u + math.sin(a) * v for a in edges]).amax(0) - scale / 2
+
+    distance = torch.where(shape[:, None, None] == 0, circle, torch.where(shape[:, None, None] == 1, square, triangle))
+    coverage = (0.5 - distance * image_size / 2).clamp(0, 1)  # one pixel is 2 / S wide
+    colour = factors[:, 5 : 5 + channels] if channels == 3 else factors[:, 5:6]
+    image = coverage[:, None] * colour[:, :, None, None]  # [N, C, S, S] in [0, 1]
+    return (image * 255).round().to(torch.uint8).reshape(n, channels, image_size, image_size)
+
+
+class ShapesDataset(UInt8ImageDataset):
+    """``num`` images drawn from ``seed``; ``labels`` is the shape index and ``factors [N, 8]`` holds every factor."""
+
+    def __init__(self, num: int, image_size: int, channels: int, seed: int, chunk: int = 1024) -> None:
+        generator = torch.Generator().manual_seed(seed)
+        factors = sample_factors(num, channels, generator)
+        images = torch.cat([render(factors[i : i + chunk], image_size, channels) for i in range(0, num, chunk)])
+        super().__init__(images, factors[:, 0].long())
+        self.factors = factors
+
+
+class Shapes(GANDataModule):
+    """Procedural shapes, the default dataset: no download, deterministic given ``seed``, any size.
+
+    Args:
+        image_size: side of the square images.
+        channels: 3 (random colours) or 1 (grey levels).
+        num_train, num_val: images in each split (the validation split is drawn from ``seed + 1``).
+        seed: seed of the training split.
+    """
+
+    def __init__(
+        self,
+        image_size: int = 32,
+        channels: int = 3,
+        num_train: int = 10_000,
+        num_val: int = 1_000,
+        seed: int = 0,
+        batch_size: int = 64,
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__(batch_size, num_workers)
+        if channels not in (1, 3):
+            raise LitGansError(f"Shapes draws 1- or 3-channel images, got channels={channels}")
+        if image_size < 8:
+            raise LitGansError(f"Shapes needs image_size >= 8 to draw recognisable shapes, got {image_size}")
+        self.save_hyperparameters()
+        self.image_size, self.channels = image_size, channels
+        self.num_train, self.num_val, self.seed = num_train, num_val, seed
+
+    @property
+    def data_shape(self) -> tuple[int, int, int]:
+        return (self.channels, self.image_size, self.image_size)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is None:
+            self.train_set = ShapesDataset(self.num_train, self.image_size, self.channels, self.seed)
+            self.val_set = ShapesDataset(self.num_val, self.image_size, self.channels, self.seed + 1)

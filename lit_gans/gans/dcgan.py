@@ -1,0 +1,52 @@
+"""DCGAN: Radford, Metz & Chintala 2015, "Unsupervised Representation Learning with Deep Convolutional Generative
+Adversarial Networks" (arXiv:1511.06434).
+
+The objective is the 2014 GAN's (non-saturating G loss); what the paper changes is the architecture
+(``lit_gans.networks.dcgan``) and the training set-up: Adam lr 2e-4, beta1 0.5, batch 128, weights ~ N(0, 0.02).
+
+    D: descend  -log D(x) - log(1 - D(G(z)))
+    G: descend  -log D(G(z))
+"""
+
+from __future__ import annotations
+
+from lit_gans.base import GANModule
+from lit_gans.errors import LitGansError
+from lit_gans.gans.gan import GAN
+from lit_gans.networks import DCGANDiscriminator, DCGANGenerator
+
+
+class DCGAN(GANModule):
+    """Deep convolutional GAN.
+
+    Args:
+        data_shape: ``(channels, image_size, image_size)``, linked from the datamodule by the CLI; the image size
+            must be ``s * 2^k`` with ``s`` in 4..7 (28, 32, 48, 64, 128, ...).
+        g_features, d_features: channels of G's last and D's first hidden layer (``ngf``/``ndf``, 64 in the paper).
+    """
+
+    def __init__(
+        self,
+        data_shape: tuple[int, int, int] = (3, 32, 32),
+        z_dim: int = 100,
+        g_features: int = 64,
+        d_features: int = 64,
+        lr_g: float = 2e-4,
+        lr_d: float = 2e-4,
+        betas_g: tuple[float, float] = (0.5, 0.999),
+        betas_d: tuple[float, float] = (0.5, 0.999),
+        n_critic: int = 1,
+        num_fixed_samples: int = 64,
+        fixed_noise_seed: int = 0,
+    ) -> None:
+        super().__init__(z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples, fixed_noise_seed)
+        self.save_hyperparameters()
+        if len(data_shape) != 3 or data_shape[1] != data_shape[2]:
+            raise LitGansError(f"DCGAN needs square images (channels, size, size), got data_shape={tuple(data_shape)}")
+        channels, image_size, _ = data_shape
+        self.generator = DCGANGenerator(z_dim, image_size, channels, g_features)
+        self.discriminator = DCGANDiscriminator(image_size, channels, d_features)
+
+    # the objective is the 2014 paper's, unchanged
+    d_step = GAN.d_step
+    g_step = GAN.g_step

@@ -1,0 +1,61 @@
+"""GAN: Goodfellow et al. 2014, "Generative Adversarial Nets" (arXiv:1406.2661).
+
+Algorithm 1, with ``k = n_critic`` discriminator steps per generator step:
+
+    D: ascend   1/m sum [log D(x_i) + log(1 - D(G(z_i)))]
+    G: descend  1/m sum [-log D(G(z_i))]     (the non-saturating form the paper recommends in section 3)
+
+Networks as in the classic Keras / PyTorch-GAN example: an MLP generator 256-512-1024 with BatchNorm and
+LeakyReLU(0.2), an MLP discriminator 512-256 with LeakyReLU(0.2); Adam 2e-4, betas (0.5, 0.999). Images come out
+through tanh in [-1, 1]; flat toy data (1D or 2D points) through a linear output.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+from lit_gans.base import GANModule
+from lit_gans.losses import discriminator_accuracy, non_saturating_d_loss, non_saturating_g_loss
+from lit_gans.networks import MLPDiscriminator, MLPGenerator
+
+
+class GAN(GANModule):
+    """The 2014 MLP GAN.
+
+    Args:
+        data_shape: ``(C, H, W)`` for images or ``(D,)`` for points; linked from the datamodule by the CLI.
+        g_hidden, d_hidden: widths of the hidden layers of G and D.
+    """
+
+    def __init__(
+        self,
+        data_shape: tuple[int, ...] = (1, 28, 28),
+        z_dim: int = 100,
+        g_hidden: tuple[int, ...] = (256, 512, 1024),
+        d_hidden: tuple[int, ...] = (512, 256),
+        lr_g: float = 2e-4,
+        lr_d: float = 2e-4,
+        betas_g: tuple[float, float] = (0.5, 0.999),
+        betas_d: tuple[float, float] = (0.5, 0.999),
+        n_critic: int = 1,
+        num_fixed_samples: int = 64,
+        fixed_noise_seed: int = 0,
+    ) -> None:
+        super().__init__(z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples, fixed_noise_seed)
+        self.save_hyperparameters()
+        images = len(data_shape) == 3
+        self.generator = MLPGenerator(z_dim, data_shape, g_hidden, batch_norm=True, tanh_output=images)
+        self.discriminator = MLPDiscriminator(data_shape, d_hidden)
+
+    def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
+        real = batch[0]
+        fake = self.generator(self.sample_latent(real.shape[0])).detach()
+        real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
+        return {
+            "loss": non_saturating_d_loss(real_logits, fake_logits),  # -log D(x) - log(1 - D(G(z)))
+            "accuracy": discriminator_accuracy(real_logits, fake_logits),
+        }
+
+    def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
+        fake_logits = self.discriminator(self.generator(self.sample_latent(batch[0].shape[0])))
+        return {"loss": non_saturating_g_loss(fake_logits)}  # -log D(G(z))

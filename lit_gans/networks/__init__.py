@@ -1,0 +1,6 @@
+"""Reusable generators and discriminators."""
+
+from lit_gans.networks.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_layout
+from lit_gans.networks.mlp import MLPDiscriminator, MLPGenerator
+
+__all__ = ["DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "dcgan_layout"]

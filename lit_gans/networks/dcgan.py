@@ -1,0 +1,95 @@
+"""DCGAN networks (Radford et al. 2015, "Unsupervised Representation Learning with Deep Convolutional GANs").
+
+The paper's guidelines: strided (transposed) convolutions instead of pooling, BatchNorm in both nets except G's
+output and D's input layer, ReLU in G with tanh on the output, LeakyReLU(0.2) in D, no fully connected hidden
+layers. The paper's 64x64 nets start G from a 4x4 map; here the start size ``s`` (4 to 7) and the number ``k`` of
+stride-2 stages follow from ``image_size = s * 2^k``, so 28 (7 -> 14 -> 28), 32, 48, 64 and 128 all build.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from lit_gans.errors import LitGansError
+from lit_gans.layers import check_shape
+
+
+def dcgan_layout(image_size: int) -> tuple[int, int]:
+    """``image_size = s * 2^k`` with ``4 <= s <= 7`` and ``k >= 1``; returns ``(s, k)``."""
+    size, stages = image_size, 0
+    while size % 2 == 0 and size // 2 >= 4:
+        size, stages = size // 2, stages + 1
+    if stages == 0 or not 4 <= size <= 7:
+        raise LitGansError(
+            f"DCGAN cannot build image_size={image_size}: it needs image_size = s * 2^k with s in 4..7 and k >= 1 "
+            "(for example 28, 32, 48, 64 or 128); resize the data with --data.image_size"
+        )
+    return size, stages
+
+
+class DCGANGenerator(nn.Module):
+    """``z [N, z_dim] -> x [N, channels, image_size, image_size]`` in [-1, 1].
+
+    z is a 1x1 map; a transposed conv of kernel ``s`` makes the ``s x s`` start with ``features * 2^(k-1)``
+    channels; each of the ``k`` stages doubles the size and halves the channels; the last one outputs ``channels``.
+    """
+
+    def __init__(self, z_dim: int, image_size: int, channels: int, features: int = 64) -> None:
+        super().__init__()
+        self.z_dim, self.image_size, self.channels = z_dim, image_size, channels
+        start, stages = dcgan_layout(image_size)
+        width = features * 2 ** (stages - 1)
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(z_dim, width, start, 1, 0, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(True),
+        ]
+        for _ in range(stages - 1):
+            layers += [
+                nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(width // 2),
+                nn.ReLU(True),
+            ]
+            width //= 2
+        layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1, bias=False), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        self.apply(dcgan_init_)
+
+    def forward(self, z: Tensor) -> Tensor:
+        check_shape(z, (None, self.z_dim), "DCGANGenerator input z")
+        return self.net(z[:, :, None, None])
+
+
+class DCGANDiscriminator(nn.Module):
+    """``x [N, channels, image_size, image_size] -> logits [N]``, the mirror of the generator: ``k`` stride-2
+    convs (``features``, doubling; no BatchNorm on the first), then a conv of kernel ``s`` down to one logit."""
+
+    def __init__(self, image_size: int, channels: int, features: int = 64) -> None:
+        super().__init__()
+        self.image_size, self.channels = image_size, channels
+        start, stages = dcgan_layout(image_size)
+        layers: list[nn.Module] = [nn.Conv2d(channels, features, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
+        width = features
+        for _ in range(stages - 1):
+            layers += [
+                nn.Conv2d(width, width * 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(width * 2),
+                nn.LeakyReLU(0.2, True),
+            ]
+            width *= 2
+        layers.append(nn.Conv2d(width, 1, start, 1, 0, bias=False))
+        self.net = nn.Sequential(*layers)
+        self.apply(dcgan_init_)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_shape(x, (None, self.channels, self.image_size, self.image_size), "DCGANDiscriminator input x")
+        return self.net(x).flatten()
+
+
+def dcgan_init_(module: nn.Module) -> None:
+    """The paper's initialisation: conv weights ~ N(0, 0.02), BatchNorm scale ~ N(1, 0.02) and shift 0."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)

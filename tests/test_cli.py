@@ -1,0 +1,136 @@
+"""The command line: fit then sample end to end, the help text, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from PIL import Image
+
+from cli import main
+from tests.helpers import REPO
+
+TINY_DCGAN = [
+    "--model=DCGAN",
+    "--model.g_features=4",
+    "--model.d_features=4",
+    "--model.z_dim=8",
+    "--data=Shapes",
+    "--data.image_size=28",
+    "--data.channels=1",
+    "--data.num_train=64",
+    "--data.num_val=16",
+    "--data.batch_size=16",
+]
+QUIET = ["--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false"]
+CSV = ["--trainer.logger=CSVLogger", "--trainer.logger.save_dir=.", "--trainer.log_every_n_steps=1"]
+
+
+def run_cli(*args: str, cwd) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run(
+        [sys.executable, str(REPO / "cli.py"), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def fail_message(capsys, argv: list[str]) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code != 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return captured.err
+
+
+@pytest.mark.slow
+def test_fit_then_sample_end_to_end(tmp_path):
+    fit = run_cli("fit", *TINY_DCGAN, *QUIET, *CSV, "--trainer.max_steps=5", cwd=tmp_path)
+    assert fit.returncode == 0, fit.stderr[-3000:]
+    run = tmp_path / "lightning_logs" / "version_0"
+    checkpoints = list((run / "checkpoints").glob("*.ckpt"))
+    assert [c.name for c in checkpoints] == ["epoch=1-step=5.ckpt"]
+    assert (run / "samples" / "samples_step0000005.png").is_file()  # the final grid, beside the CSV logs
+    assert (run / "metrics.csv").is_file() and (run / "config.yaml").is_file()
+
+    sample = run_cli("sample", f"--ckpt_path={checkpoints[0]}", "--num_samples=10", "--output=out/s.pt", cwd=tmp_path)
+    assert sample.returncode == 0, sample.stderr[-3000:]
+    samples = torch.load(tmp_path / "out" / "s.pt")
+    assert samples.shape == (10, 1, 28, 28) and samples.dtype == torch.float32
+    assert samples.min() >= -1 and samples.max() <= 1
+    png = run_cli("sample", f"--ckpt_path={checkpoints[0]}", "--num_samples=9", "--output=grid.png", cwd=tmp_path)
+    assert png.returncode == 0, png.stderr[-3000:]
+    assert Image.open(tmp_path / "grid.png").size == (3 * 30 + 2, 3 * 30 + 2)  # 3 x 3 tiles of 28 + 2 padding
+
+
+def test_fit_and_sample_toy_in_process(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    main(
+        ["fit", "--model=GAN", "--model.z_dim=4", "--model.g_hidden=[16]", "--model.d_hidden=[16]", "--data=Toy"]
+        + ["--data.distribution=ring", "--data.num_train=128", "--data.num_val=64", "--data.batch_size=32"]
+        + [*QUIET, "--trainer.max_steps=4"]
+    )
+    run = tmp_path / "lightning_logs" / "version_0"
+    assert (run / "samples" / "samples_plot_step0000004.png").is_file()
+    checkpoint = next((run / "checkpoints").glob("*.ckpt"))
+    main(["sample", f"--ckpt_path={checkpoint}", "--num_samples=50", "--output=points.pt"])
+    assert torch.load("points.pt").shape == (50, 2)
+    main(["sample", f"--ckpt_path={checkpoint}", "--num_samples=50", "--output=points.png"])
+    assert Image.open("points.png").size[0] > 100
+    assert "wrote (50, 2) samples" in capsys.readouterr().out
+
+
+def test_help_lists_models_and_datamodules(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for name in ("DCGAN", "GAN", "MNIST", "Shapes", "Toy", "ImageFolder", "cli.py sample"):
+        assert name in text
+
+
+def test_unknown_model_name(capsys):
+    message = fail_message(capsys, ["fit", "--model=NoSuchGAN"])
+    assert "NoSuchGAN" in message
+
+
+def test_unknown_datamodule_name(capsys):
+    message = fail_message(capsys, ["fit", "--data=NoSuchData"])
+    assert "NoSuchData" in message
+
+
+def test_n_critic_below_one(capsys):
+    assert "n_critic must be at least 1" in fail_message(capsys, ["fit", *TINY_DCGAN, "--model.n_critic=0"])
+
+
+def test_image_size_the_network_cannot_build(capsys, tmp_path):
+    argv = ["fit", *TINY_DCGAN, "--data.image_size=30", f"--trainer.default_root_dir={tmp_path}"]
+    assert "DCGAN cannot build image_size=30" in fail_message(capsys, argv)
+
+
+def test_missing_mnist(capsys, tmp_path):
+    argv = ["fit", "--data=MNIST", f"--data.root={tmp_path}", f"--trainer.default_root_dir={tmp_path}", *QUIET]
+    message = fail_message(capsys, argv)
+    assert "MNIST train split not found" in message and "--data.download true" in message
+
+
+def test_corrupt_image_in_folder(capsys, tmp_path):
+    Image.new("RGB", (40, 40)).save(tmp_path / "fine.png")
+    (tmp_path / "bad.jpg").write_bytes(b"garbage")
+    argv = ["fit", "--data=ImageFolder", f"--data.root={tmp_path}", f"--trainer.default_root_dir={tmp_path}", *QUIET]
+    assert "bad.jpg" in fail_message(capsys, argv)
+
+
+def test_checkpoint_of_another_model(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    main(["fit", *TINY_DCGAN, *QUIET, "--trainer.max_steps=1"])
+    checkpoint = next((tmp_path / "lightning_logs" / "version_0" / "checkpoints").glob("*.ckpt"))
+    message = fail_message(capsys, ["fit", "--model=GAN", f"--ckpt_path={checkpoint}", *QUIET])
+    assert "holds a DCGAN but --model is GAN" in message
+    assert "not a readable checkpoint" in fail_message(capsys, ["sample", f"--ckpt_path={REPO / 'cli.py'}", "--output=x.pt"])
+    (tmp_path / "junk.ckpt").write_bytes(b"junk")
+    assert "not a readable checkpoint" in fail_message(capsys, ["sample", "--ckpt_path=junk.ckpt", "--output=x.pt"])
+    assert "must end in .pt or .png" in fail_message(
+        capsys, ["sample", f"--ckpt_path={checkpoint}", "--output=x.jpg"]
+    )
