@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from pathlib import Path
 
 import torch
+import yaml
 from jsonargparse import ArgumentParser
 from lightning.pytorch import LightningDataModule
 from lightning.pytorch.cli import LightningCLI
@@ -54,7 +56,6 @@ class LitGansCLI(LightningCLI):
         parser.link_arguments(
             "data", "model.init_args.data_shape", compute_fn=lambda data: data.data_shape, apply_on="instantiate"
         )
-        parser.set_defaults({"model": {"class_path": DEFAULT_MODEL}, "data": {"class_path": DEFAULT_DATA}})
 
     def parse_arguments(self, parser, args) -> None:
         super().parse_arguments(parser, args)
@@ -70,6 +71,25 @@ class LitGansCLI(LightningCLI):
                     f"{ckpt_path} holds a {saved.rsplit('.', 1)[-1]} but --model is {chosen.__name__}: "
                     f"pass --model {saved.rsplit('.', 1)[-1]} or a {chosen.__name__} checkpoint"
                 )
+
+
+def with_default_classes(args: list[str]) -> list[str]:
+    """Put ``--model=DCGAN`` / ``--data=Shapes`` right after the subcommand when neither the command line nor a
+    ``--config`` file names a class. (Not parser defaults: jsonargparse carries a default class's ``init_args``
+    over to the class the user picks, so ``--data MNIST`` would inherit Shapes' ``image_size``.)"""
+    if not args or args[0] not in LitGansCLI.subcommands():
+        return args
+    named = set()
+    for i, arg in enumerate(args[1:], start=1):
+        key, has_value, value = arg.partition("=")
+        if key in ("--model", "--data"):
+            named.add(key[2:])
+        elif key in ("--config", "-c"):
+            path = value if has_value else (args[i + 1] if i + 1 < len(args) else "")
+            config = yaml.safe_load(Path(path).read_text()) if Path(path).is_file() else None
+            named |= {k for k in ("model", "data") if isinstance(config, dict) and k in config}
+    defaults = [f"--{key}={cls}" for key, cls in (("model", DEFAULT_MODEL), ("data", DEFAULT_DATA)) if key not in named]
+    return [args[0], *defaults, *args[1:]]
 
 
 def resolve_class(path: str) -> type:
@@ -133,12 +153,13 @@ def main(argv: list[str] | None = None) -> None:
         if args and args[0] == "sample":
             sample_command(args[1:])
             return
+        warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
         LitGansCLI(
             GANModule,
             LightningDataModule,
             subclass_mode_model=True,
             subclass_mode_data=True,
-            args=argv,  # None: LightningCLI reads sys.argv itself
+            args=with_default_classes(args),
             trainer_defaults={"callbacks": [LogSamples()]},
             save_config_kwargs={"overwrite": True},
             parser_kwargs={"description": "lit-gans. " + registry_text()},

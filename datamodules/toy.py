@@ -94,5 +94,6 @@ class Toy(GANDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is None:
-            self.train_set = TensorDataset(*self.distribution.sample(self.num_train, torch.Generator().manual_seed(self.seed)))
-            self.val_set = TensorDataset(*self.distribution.sample(self.num_val, torch.Generator().manual_seed(self.seed + 1)))
+            train = self.distribution.sample(self.num_train, torch.Generator().manual_seed(self.seed))
+            val = self.distribution.sample(self.num_val, torch.Generator().manual_seed(self.seed + 1))
+            self.train_set, self.val_set = TensorDataset(*train), TensorDataset(*val)

@@ -8,7 +8,8 @@ from torch import nn
 
 @torch.no_grad()
 def clip_weights_(module: nn.Module, clip_value: float) -> None:
-    """WGAN's Lipschitz constraint (Arjovsky 2017, Algorithm 1): ``w <- clip(w, -c, c)`` for every parameter, in place."""
+    """WGAN's Lipschitz constraint (Arjovsky 2017, Algorithm 1): ``w <- clip(w, -c, c)`` for every parameter,
+    in place."""
     if clip_value <= 0:
         raise ValueError(f"clip_value must be positive, got {clip_value}")
     for parameter in module.parameters():

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 import torch
+import yaml
 from PIL import Image
 
 from cli import main
@@ -90,6 +91,24 @@ def test_help_lists_models_and_datamodules(capsys):
         assert name in text
 
 
+@pytest.mark.parametrize(
+    "argv, model, data, image_size",
+    [
+        ([], "lit_gans.DCGAN", "datamodules.Shapes", 32),
+        (["--data=MNIST"], "lit_gans.DCGAN", "datamodules.MNIST", 28),
+        (["--model=GAN", "--data=Toy"], "lit_gans.GAN", "datamodules.Toy", None),
+        (["--config=configs/demo.yaml"], "lit_gans.DCGAN", "datamodules.Shapes", 32),
+    ],
+)
+def test_default_classes_do_not_leak_their_arguments(capsys, monkeypatch, argv, model, data, image_size):
+    monkeypatch.chdir(REPO)
+    with pytest.raises(SystemExit):
+        main(["fit", *argv, "--print_config"])
+    config = yaml.safe_load(capsys.readouterr().out)
+    assert (config["model"]["class_path"], config["data"]["class_path"]) == (model, data)
+    assert config["data"]["init_args"].get("image_size") == image_size
+
+
 def test_unknown_model_name(capsys):
     message = fail_message(capsys, ["fit", "--model=NoSuchGAN"])
     assert "NoSuchGAN" in message
@@ -128,7 +147,8 @@ def test_checkpoint_of_another_model(capsys, tmp_path, monkeypatch):
     checkpoint = next((tmp_path / "lightning_logs" / "version_0" / "checkpoints").glob("*.ckpt"))
     message = fail_message(capsys, ["fit", "--model=GAN", f"--ckpt_path={checkpoint}", *QUIET])
     assert "holds a DCGAN but --model is GAN" in message
-    assert "not a readable checkpoint" in fail_message(capsys, ["sample", f"--ckpt_path={REPO / 'cli.py'}", "--output=x.pt"])
+    not_a_checkpoint = ["sample", f"--ckpt_path={REPO / 'cli.py'}", "--output=x.pt"]
+    assert "not a readable checkpoint" in fail_message(capsys, not_a_checkpoint)
     (tmp_path / "junk.ckpt").write_bytes(b"junk")
     assert "not a readable checkpoint" in fail_message(capsys, ["sample", "--ckpt_path=junk.ckpt", "--output=x.pt"])
     assert "must end in .pt or .png" in fail_message(

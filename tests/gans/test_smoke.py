@@ -14,8 +14,16 @@ from tests.helpers import tiny_trainer
 
 # model class, its tiny arguments, the tiny datamodule it trains on
 CASES = {
-    "GAN-ring": (lit_gans.GAN, dict(z_dim=4, g_hidden=(16, 16), d_hidden=(16,)), lambda: Toy("ring", 128, 32, batch_size=32)),
-    "GAN-gaussian1d": (lit_gans.GAN, dict(z_dim=2, g_hidden=(8,), d_hidden=(8,)), lambda: Toy("gaussian1d", 128, 32, batch_size=32)),
+    "GAN-ring": (
+        lit_gans.GAN,
+        dict(z_dim=4, g_hidden=(16, 16), d_hidden=(16,)),
+        lambda: Toy("ring", 128, 32, batch_size=32),
+    ),
+    "GAN-gaussian1d": (
+        lit_gans.GAN,
+        dict(z_dim=2, g_hidden=(8,), d_hidden=(8,)),
+        lambda: Toy("gaussian1d", 128, 32, batch_size=32),
+    ),
     "GAN-images": (
         lit_gans.GAN,
         dict(z_dim=8, g_hidden=(32,), d_hidden=(32,)),
