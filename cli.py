@@ -23,7 +23,7 @@ from lightning.pytorch.cli import LightningCLI
 
 import datamodules
 import lit_gans
-from lit_gans.base import GANModule, class_path
+from lit_gans.base import GANModule, checkpoint_info, class_path
 from lit_gans.callbacks import LogSamples, image_grid, toy_plot, write_png
 from lit_gans.errors import LitGansError
 
@@ -62,10 +62,8 @@ class LitGansCLI(LightningCLI):
         subcommand = self.config.get("subcommand")
         ckpt_path = subcommand and self.config[subcommand].get("ckpt_path")
         if ckpt_path and ckpt_path not in ("last", "best", "hpc", "registry") and Path(ckpt_path).is_file():
-            saved = read_checkpoint(ckpt_path).get("lit_gans", {}).get("model")
+            saved = checkpoint_info(read_checkpoint(ckpt_path), ckpt_path)["model"]
             chosen = resolve_class(self.config[subcommand]["model"]["class_path"])
-            if saved is None:
-                raise LitGansError(f"{ckpt_path} was not written by lit-gans (it has no 'lit_gans' entry)")
             if saved != class_path(chosen):
                 raise LitGansError(
                     f"{ckpt_path} holds a {saved.rsplit('.', 1)[-1]} but --model is {chosen.__name__}: "
@@ -114,11 +112,7 @@ def read_checkpoint(path: str | Path) -> dict:
 
 def load_gan(path: str | Path) -> GANModule:
     """Any lit-gans checkpoint -> its GAN, on the CPU, in eval mode."""
-    checkpoint = read_checkpoint(path)
-    info = checkpoint.get("lit_gans")
-    if info is None:
-        raise LitGansError(f"{path} was not written by lit-gans (it has no 'lit_gans' entry)")
-    cls = resolve_class(info["model"])
+    cls = resolve_class(checkpoint_info(read_checkpoint(path), str(path))["model"])
     return cls.load_from_checkpoint(path, map_location="cpu", weights_only=True).eval()
 
 

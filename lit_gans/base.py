@@ -186,13 +186,12 @@ class GANModule(LightningModule):
         checkpoint["lit_gans"] = {"model": class_path(type(self)), "d_steps": self.d_steps, "g_steps": self.g_steps}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        info = checkpoint.get("lit_gans")
-        if info is None:
-            raise LitGansError("this checkpoint was not written by lit-gans (it has no 'lit_gans' entry)")
+        info = checkpoint_info(checkpoint, "this checkpoint")
         if info["model"] != class_path(type(self)):
+            saved = info["model"].rsplit(".", 1)[-1]
             raise LitGansError(
-                f"the checkpoint holds a {info['model'].rsplit('.', 1)[-1]} but this run builds a "
-                f"{type(self).__name__}: pass --model {info['model'].rsplit('.', 1)[-1]} or a checkpoint of this model"
+                f"the checkpoint holds a {saved} but this run builds a "
+                f"{type(self).__name__}: pass --model {saved} or a checkpoint of this model"
             )
         own = self.state_dict()
         for key, value in checkpoint["state_dict"].items():
@@ -203,6 +202,14 @@ class GANModule(LightningModule):
                     f"({_short_hparams(checkpoint)})"
                 )
         self.d_steps, self.g_steps = info["d_steps"], info["g_steps"]
+
+
+def checkpoint_info(checkpoint: dict[str, Any], source: str) -> dict[str, Any]:
+    """The ``lit_gans`` entry every lit-gans checkpoint carries: ``{"model": class path, "d_steps", "g_steps"}``."""
+    info = checkpoint.get("lit_gans")
+    if info is None:
+        raise LitGansError(f"{source} was not written by lit-gans (it has no 'lit_gans' entry)")
+    return info
 
 
 def _step_uncounted(optimizer: LightningOptimizer) -> None:

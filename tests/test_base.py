@@ -147,3 +147,8 @@ def test_checkpoint_of_another_model_is_refused(tmp_path):
     wider = tiny_gan(g_hidden=(32,))
     with pytest.raises(LitGansError, match="build the model with the checkpoint's hyper-parameters"):
         wider.on_load_checkpoint(torch.load(path, weights_only=True))
+
+
+def test_checkpoint_without_the_lit_gans_entry_is_refused(tmp_path):
+    with pytest.raises(LitGansError, match="this checkpoint was not written by lit-gans"):
+        tiny_gan().on_load_checkpoint({"state_dict": tiny_gan().state_dict()})

@@ -149,6 +149,9 @@ def test_checkpoint_of_another_model(capsys, tmp_path, monkeypatch):
     assert "holds a DCGAN but --model is GAN" in message
     not_a_checkpoint = ["sample", f"--ckpt_path={REPO / 'cli.py'}", "--output=x.pt"]
     assert "not a readable checkpoint" in fail_message(capsys, not_a_checkpoint)
+    torch.save({"state_dict": {}}, tmp_path / "foreign.ckpt")
+    foreign = ["sample", "--ckpt_path=foreign.ckpt", "--output=x.pt"]
+    assert "foreign.ckpt was not written by lit-gans" in fail_message(capsys, foreign)
     (tmp_path / "junk.ckpt").write_bytes(b"junk")
     assert "not a readable checkpoint" in fail_message(capsys, ["sample", "--ckpt_path=junk.ckpt", "--output=x.pt"])
     assert "must end in .pt or .png" in fail_message(
