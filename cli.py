@@ -3,14 +3,18 @@
     python cli.py fit --model DCGAN --data MNIST --data.root ../shared/data/mnist --data.split test
     python cli.py fit --config configs/dcgan_mnist.yaml
     python cli.py sample --ckpt_path RUN/checkpoints/last.ckpt --num_samples 64 --output samples.png
+    python cli.py classifier --data MNIST --data.root ../shared/data/mnist --data.split test --output mnist.pt
 
 ``fit``, ``validate`` and the other Lightning subcommands come from LightningCLI in subclass mode: ``--model`` and
-``--data`` take the name of any class that ``lit_gans`` and ``datamodules`` import. ``sample`` is lit-gans' own.
+``--data`` take the name of any class that ``lit_gans`` and ``datamodules`` import. ``sample`` and ``classifier`` (train the
+dataset classifier that ``ClassifierFeatures`` uses for FID/IS without a download) are lit-gans' own.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import socket
 import sys
 import warnings
 from pathlib import Path
@@ -20,11 +24,13 @@ import yaml
 from jsonargparse import ArgumentParser
 from lightning.pytorch import LightningDataModule
 from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.loggers import WandbLogger
 
 import datamodules
 import lit_gans
 from lit_gans.base import GANModule, checkpoint_info, class_path
-from lit_gans.callbacks import LogSamples, image_grid, toy_plot, write_png
+from datamodules.base import GANDataModule
+from lit_gans.callbacks import LogSamples, ToyMetrics, image_grid, toy_plot, write_png
 from lit_gans.errors import LitGansError
 
 DEFAULT_MODEL = "lit_gans.DCGAN"
@@ -46,6 +52,7 @@ def registry_text() -> str:
         f"models (--model NAME): {', '.join(models)}. datamodules (--data NAME): {', '.join(data)}. "
         "Defaults: --model DCGAN --data Shapes (drawn procedurally, no download). "
         "Sample from a checkpoint: python cli.py sample --ckpt_path CKPT --num_samples N --output FILE(.pt|.png). "
+        "Train a dataset classifier for FID/IS: python cli.py classifier --data NAME ... --output FILE. "
         "A step is one batch: --trainer.max_steps counts batches (D steps); G steps = steps // n_critic."
     )
 
@@ -56,6 +63,22 @@ class LitGansCLI(LightningCLI):
         parser.link_arguments(
             "data", "model.init_args.data_shape", compute_fn=lambda data: data.data_shape, apply_on="instantiate"
         )
+
+    def before_instantiate_classes(self) -> None:
+        # One DDP wrapper around the whole GAN leaves G's parameters without gradients in the D step (and D's in
+        # the G step): plain "ddp" raises on unused parameters, so it means the variant that tolerates them.
+        subcommand = self.config.get("subcommand")
+        trainer = (self.config[subcommand] if subcommand else self.config).get("trainer")
+        if trainer is not None and trainer.get("strategy") == "ddp":
+            trainer["strategy"] = "ddp_find_unused_parameters_true"
+        if trainer is not None:
+            wandb_offline_without_network(trainer.get("logger"))
+
+    def after_fit(self) -> None:
+        # flush and close W&B runs here (offline runs too), rather than in an atexit hook racing interpreter exit
+        for logger in self.trainer.loggers:
+            if isinstance(logger, WandbLogger) and logger._experiment is not None:
+                logger.experiment.finish()
 
     def parse_arguments(self, parser, args) -> None:
         super().parse_arguments(parser, args)
@@ -69,6 +92,33 @@ class LitGansCLI(LightningCLI):
                     f"{ckpt_path} holds a {saved.rsplit('.', 1)[-1]} but --model is {chosen.__name__}: "
                     f"pass --model {saved.rsplit('.', 1)[-1]} or a {chosen.__name__} checkpoint"
                 )
+
+
+WANDB_HOST = ("api.wandb.ai", 443)
+
+
+def wandb_offline_without_network(logger_config, reachable=None) -> None:
+    """Switch ``WandbLogger`` entries of the trainer's logger config to ``offline`` when W&B cannot be reached (and
+    neither the config nor ``$WANDB_MODE`` says otherwise), so a run without network logs to disk instead of waiting
+    for a connection; ``wandb sync`` uploads it later."""
+    entries = logger_config if isinstance(logger_config, list) else [logger_config]
+    wandb = [e for e in entries if hasattr(e, "get") and str(e.get("class_path", "")).endswith("WandbLogger")]
+    pending = [e for e in wandb if e.get("init_args") is not None and e["init_args"].get("offline") is not True]
+    if not pending or os.environ.get("WANDB_MODE"):
+        return
+    if not (reachable or host_reachable)(*WANDB_HOST):
+        for entry in pending:
+            entry["init_args"]["offline"] = True
+        print(f"W&B: {WANDB_HOST[0]} cannot be reached, logging offline (upload later with `wandb sync`)",
+              file=sys.stderr)
+
+
+def host_reachable(host: str, port: int, timeout: float = 3.0) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
 
 
 def with_default_classes(args: list[str]) -> list[str]:
@@ -141,11 +191,36 @@ def sample_command(argv: list[str]) -> None:
     print(f"wrote {tuple(samples.shape)} samples to {output}")
 
 
+def classifier_command(argv: list[str]) -> None:
+    from lit_gans.metrics.classifier import save_classifier, train_classifier
+
+    parser = ArgumentParser(
+        prog="cli.py classifier",
+        description="Train a small classifier on a labelled image datamodule and save it for ClassifierFeatures "
+        "(FID/KID features and IS class probabilities without any download).",
+    )
+    parser.add_subclass_arguments(GANDataModule, "data", required=True, help="the datamodule, e.g. MNIST or Shapes")
+    parser.add_argument("--output", type=str, required=True, help="where to write the classifier (.pt)")
+    parser.add_argument("--epochs", type=int, default=3, help="passes over the training split")
+    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (one-cycle schedule)")
+    parser.add_argument("--width", type=int, default=32, help="channels of the first conv layer")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the initialisation and data order")
+    config = parser.parse_args(argv)
+    datamodule = parser.instantiate(config).data
+    model, info = train_classifier(datamodule, config.epochs, config.lr, config.width, config.seed)
+    path = save_classifier(model, info, config.output)
+    print(f"wrote {path}: {info['trained_on']}, {info['num_classes']} classes, "
+          f"validation accuracy {info['val_accuracy']:.4f}")
+
+
+COMMANDS = {"sample": sample_command, "classifier": classifier_command}
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     try:
-        if args and args[0] == "sample":
-            sample_command(args[1:])
+        if args and args[0] in COMMANDS:
+            COMMANDS[args[0]](args[1:])
             return
         warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
         LitGansCLI(
@@ -154,7 +229,7 @@ def main(argv: list[str] | None = None) -> None:
             subclass_mode_model=True,
             subclass_mode_data=True,
             args=with_default_classes(args),
-            trainer_defaults={"callbacks": [LogSamples()]},
+            trainer_defaults={"callbacks": [LogSamples(), ToyMetrics()]},
             save_config_kwargs={"overwrite": True},
             parser_kwargs={"description": "lit-gans. " + registry_text()},
         )

@@ -1,10 +1,17 @@
-"""What every lit-gans datamodule shares: batches of ``(x, label)`` with ``x`` scaled to [-1, 1] for images."""
+"""What every lit-gans datamodule shares: batches of ``(x, label)`` with ``x`` scaled to [-1, 1] for images, in an
+order that a resumed run replays exactly."""
 
 from __future__ import annotations
 
+import os
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import torch
 from lightning.pytorch import LightningDataModule
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from lit_gans.errors import LitGansError
 
@@ -24,18 +31,56 @@ class UInt8ImageDataset(Dataset):
         return self.images[index].float() / 127.5 - 1.0, self.labels[index]
 
 
+class EpochShuffleSampler(Sampler[int]):
+    """A permutation of ``range(size)`` that depends only on ``(seed, epoch)``, never on the global RNG, so a resumed
+    run sees the same order; ``resume_at(epoch, k)`` drops the first ``k`` indices of that epoch's pass (the
+    examples a checkpointed run had already trained on). Lightning calls ``set_epoch`` before each epoch (under DDP
+    through its sampler wrapper, which then gives each rank every world-size-th index)."""
+
+    def __init__(self, size: int, seed: int) -> None:
+        self.size, self.seed, self.epoch = size, seed, 0
+        self._resume: tuple[int, int] | None = None
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def resume_at(self, epoch: int, num_done: int) -> None:
+        self._resume = (epoch, num_done)
+
+    def permutation(self, epoch: int) -> Tensor:
+        return torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed * 100_003 + epoch))
+
+    def __iter__(self) -> Iterator[int]:
+        start = 0
+        if self._resume is not None and self._resume[0] == self.epoch:
+            start, self._resume = self._resume[1], None
+        return iter(self.permutation(self.epoch)[start:].tolist())
+
+    def __len__(self) -> int:
+        return self.size
+
+
 class GANDataModule(LightningDataModule):
     """Base of the lit-gans datamodules: subclasses set ``train_set`` and ``val_set`` in ``setup`` and say their
     ``data_shape`` (``(C, H, W)`` or ``(D,)``) from their constructor arguments alone, so the CLI can link it to the
-    model before any data is read."""
+    model before any data is read.
 
-    def __init__(self, batch_size: int, num_workers: int) -> None:
+    The training order is a function of ``shuffle_seed`` (by default the seed of ``seed_everything``, the same on
+    every DDP rank) and the epoch; the datamodule counts the batches trained in
+    the current epoch and saves ``{"epoch", "batches"}`` in checkpoints, so a run resumed mid-epoch continues with
+    the very next batch (single process; under DDP a mid-epoch resume replays the epoch's order from its start).
+    """
+
+    def __init__(self, batch_size: int, num_workers: int, shuffle_seed: int | None = None) -> None:
         super().__init__()
         if batch_size < 1:
             raise LitGansError(f"batch_size must be at least 1, got {batch_size}")
-        self.batch_size, self.num_workers = batch_size, num_workers
+        self.batch_size, self.num_workers, self.shuffle_seed = batch_size, num_workers, shuffle_seed
         self.train_set: Dataset | None = None
         self.val_set: Dataset | None = None
+        self._train_sampler: EpochShuffleSampler | None = None
+        self._progress = {"epoch": 0, "batches": 0}  # batches trained in the current epoch
+        self._resume: dict[str, int] | None = None
 
     @property
     def data_shape(self) -> tuple[int, ...]:
@@ -47,18 +92,65 @@ class GANDataModule(LightningDataModule):
                 f"{type(self).__name__} has {len(self.train_set)} training examples, fewer than one batch of "
                 f"{self.batch_size}: lower --data.batch_size or add data"
             )
+        self._train_sampler = EpochShuffleSampler(len(self.train_set), self.order_seed())
+        self._apply_resume()
         # drop_last: BatchNorm needs more than one sample, and every step sees a full batch
-        return self._loader(self.train_set, shuffle=True, drop_last=True)
+        return self._loader(self.train_set, self._train_sampler, drop_last=True)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set, shuffle=False, drop_last=False)
+        return self._loader(self.val_set, None, drop_last=False)
 
-    def _loader(self, dataset: Dataset, shuffle: bool, drop_last: bool) -> DataLoader:
+    def _loader(self, dataset: Dataset, sampler: Sampler | None, drop_last: bool) -> DataLoader:
         return DataLoader(
             dataset,
             batch_size=self.batch_size,
-            shuffle=shuffle,
+            sampler=sampler,
             drop_last=drop_last,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
+            # workers' seeds come from this generator, not from the global RNG that the training steps draw from
+            generator=torch.Generator().manual_seed(self.order_seed()),
         )
+
+    def order_seed(self) -> int:
+        if self.shuffle_seed is None:
+            self.shuffle_seed = int(os.environ.get("PL_GLOBAL_SEED", 0))
+        return self.shuffle_seed
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Resume: count the batches trained in this epoch, save them, skip them when resuming
+    # ----------------------------------------------------------------------------------------------------------
+    def on_before_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        trainer = self._trainer_or_none()
+        if trainer is not None and trainer.training:
+            epoch = trainer.current_epoch
+            if epoch != self._progress["epoch"]:
+                self._progress = {"epoch": epoch, "batches": 0}
+            self._progress["batches"] += 1
+        return batch
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"train_progress": dict(self._progress), "shuffle_seed": self.order_seed()}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._resume = dict(state_dict.get("train_progress", {})) or None
+        self.shuffle_seed = state_dict.get("shuffle_seed", self.shuffle_seed)
+        if self._train_sampler is not None:
+            self._train_sampler.seed = self.order_seed()
+        self._apply_resume()
+
+    def _apply_resume(self) -> None:
+        trainer = self._trainer_or_none()
+        if self._resume is None or self._train_sampler is None:
+            return
+        if trainer is not None and trainer.world_size > 1:
+            self._resume = None  # the distributed sampler wrapper lists every index: replay the epoch instead
+            return
+        epoch, batches = self._resume["epoch"], self._resume["batches"]
+        self._train_sampler.resume_at(epoch, batches * self.batch_size)
+        self._progress, self._resume = {"epoch": epoch, "batches": batches}, None
+        # Lightning warns that a plain DataLoader cannot resume mid-epoch; this one does
+        warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before the epoch")
+
+    def _trainer_or_none(self):
+        return getattr(self, "trainer", None)

@@ -80,8 +80,9 @@ class ImageFolder(GANDataModule):
         check_images: bool = True,
         batch_size: int = 64,
         num_workers: int = 0,
+        shuffle_seed: int | None = None,
     ) -> None:
-        super().__init__(batch_size, num_workers)
+        super().__init__(batch_size, num_workers, shuffle_seed)
         if channels not in (1, 3):
             raise LitGansError(f"ImageFolder reads 1- or 3-channel images, got channels={channels}")
         self.save_hyperparameters()

@@ -85,8 +85,9 @@ class MNIST(GANDataModule):
         val_size: int = 1_000,
         batch_size: int = 64,
         num_workers: int = 0,
+        shuffle_seed: int | None = None,
     ) -> None:
-        super().__init__(batch_size, num_workers)
+        super().__init__(batch_size, num_workers, shuffle_seed)
         if split not in FILE_PREFIX:
             raise LitGansError(f"MNIST split must be 'train' or 'test', got {split!r}")
         self.save_hyperparameters()

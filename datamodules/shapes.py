@@ -86,8 +86,9 @@ class Shapes(GANDataModule):
         seed: int = 0,
         batch_size: int = 64,
         num_workers: int = 0,
+        shuffle_seed: int | None = None,
     ) -> None:
-        super().__init__(batch_size, num_workers)
+        super().__init__(batch_size, num_workers, shuffle_seed)
         if channels not in (1, 3):
             raise LitGansError(f"Shapes draws 1- or 3-channel images, got channels={channels}")
         if image_size < 8:

@@ -79,8 +79,9 @@ class Toy(GANDataModule):
         seed: int = 0,
         batch_size: int = 256,
         num_workers: int = 0,
+        shuffle_seed: int | None = None,
     ) -> None:
-        super().__init__(batch_size, num_workers)
+        super().__init__(batch_size, num_workers, shuffle_seed)
         if distribution not in DISTRIBUTIONS:
             raise LitGansError(f"unknown toy distribution {distribution!r}; choose one of {', '.join(DISTRIBUTIONS)}")
         self.save_hyperparameters()

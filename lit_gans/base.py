@@ -10,6 +10,11 @@ Only ``training_step`` touches the optimizers. During the D step G's parameters 
 through G), during the G step D's are (gradients flow through D into G, none accumulate in D). ``after_d_step``
 runs after each D update (weight clipping uses it).
 
+Around that loop the base owns what every GAN needs the same way: an EMA copy of G (``ema_decay``) used for
+sampling and metrics; a guard against non-finite losses and gradients (``nonfinite``: stop with a clear error before
+any bad update, or skip the update); per-epoch learning-rate schedulers (``make_schedulers``); per-rank noise under
+DDP; and checkpoints that hold the step counters and every rank's RNG state, so a resumed run continues exactly.
+
 What a step counts: one batch. ``trainer.max_steps``, ``trainer.global_step``, ``val_check_interval``,
 ``log_every_n_steps`` and the loggers' x-axis all count batches, that is D steps; G steps number
 ``global_step // n_critic``. (Lightning by itself counts every optimizer step, so a D and a G step would count two;
@@ -20,14 +25,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import torch
+import torch.distributed as dist
 from lightning.pytorch import LightningModule
 from lightning.pytorch.core.optimizer import LightningOptimizer
 from torch import Tensor, nn
 
+from lit_gans.ema import ema_copy, ema_update_
 from lit_gans.errors import LitGansError
+from lit_gans.rng import offset_seed_for_rank, rng_state, set_rng_state
+
+
+class NonFiniteLossError(LitGansError):
+    """A loss or gradient became NaN or infinite; raised before the bad update, so the weights stay finite."""
 
 
 @contextmanager
@@ -55,6 +67,11 @@ class GANModule(LightningModule):
         n_critic: D steps per G step (``k`` in Goodfellow 2014's Algorithm 1, ``n_critic`` in WGAN).
         num_fixed_samples: size of the fixed latent batch used for sample grids, so grids are comparable over time.
         fixed_noise_seed: seed of that batch.
+        ema_decay: decay of the exponential moving average of G's weights, updated after every G step and used by
+            ``sample`` and the metric callbacks; 0 turns it off (e.g. 0.999 as in ProGAN/StyleGAN).
+        nonfinite: what a NaN/inf loss or gradient does: ``stop`` raises ``NonFiniteLossError`` naming the step and
+            the loss before anything is updated or saved (the last checkpoint stays the last good one); ``skip``
+            drops that update, counts it in ``train/skipped_updates`` and goes on.
     """
 
     optimizer_class: ClassVar[type[torch.optim.Optimizer]] = torch.optim.Adam
@@ -72,8 +89,14 @@ class GANModule(LightningModule):
         n_critic: int = 1,
         num_fixed_samples: int = 64,
         fixed_noise_seed: int = 0,
+        ema_decay: float = 0.0,
+        nonfinite: Literal["stop", "skip"] = "stop",
     ) -> None:
         super().__init__()
+        if not 0.0 <= ema_decay < 1.0:
+            raise LitGansError(f"ema_decay must lie in [0, 1) (0 turns EMA off), got {ema_decay}")
+        if nonfinite not in ("stop", "skip"):
+            raise LitGansError(f"nonfinite must be 'stop' or 'skip', got {nonfinite!r}")
         if n_critic < 1:
             raise LitGansError(f"n_critic must be at least 1 (D steps per G step), got {n_critic}")
         if z_dim < 1:
@@ -83,8 +106,10 @@ class GANModule(LightningModule):
         self.lr_g, self.lr_d = lr_g, lr_d
         self.betas_g, self.betas_d = tuple(betas_g), tuple(betas_d)
         self.n_critic = n_critic
-        self.d_steps = 0  # D updates taken so far (saved in checkpoints)
-        self.g_steps = 0  # G updates taken so far
+        self.ema_decay, self.nonfinite = ema_decay, nonfinite
+        self.d_steps = 0  # D steps taken so far, skipped ones included (saved in checkpoints)
+        self.g_steps = 0  # G steps taken so far
+        self.skipped_updates = 0  # updates dropped by nonfinite="skip"
         fixed = self.sample_latent(num_fixed_samples, generator=torch.Generator().manual_seed(fixed_noise_seed))
         self.register_buffer("fixed_latent", fixed)
 
@@ -107,9 +132,14 @@ class GANModule(LightningModule):
         device = generator.device if generator is not None else self.device
         return torch.randn(n, self.z_dim, generator=generator, device=device).to(self.device)
 
-    def generate(self, latent: Tensor) -> Tensor:
-        """``G(latent)``; models with conditions or codes override this."""
-        return self.generator(latent)
+    def generate(self, latent: Tensor, net: nn.Module | None = None) -> Tensor:
+        """``G(latent)`` with ``net`` as G (the trained G by default, its EMA copy when sampling); models with
+        conditions or codes override this."""
+        return (self.generator if net is None else net)(latent)
+
+    def make_schedulers(self, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer) -> list[Any]:
+        """Learning-rate schedulers, stepped once at the end of every training epoch (none by default)."""
+        return []
 
     def generator_parameters(self) -> Iterator[nn.Parameter]:
         return self.generator.parameters()
@@ -123,11 +153,27 @@ class GANModule(LightningModule):
     def forward(self, latent: Tensor) -> Tensor:
         return self.generate(latent)
 
-    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
-        return [
-            self.make_optimizer(self.generator_parameters(), self.lr_g, self.betas_g),
-            self.make_optimizer(self.discriminator_parameters(), self.lr_d, self.betas_d),
-        ]
+    def configure_model(self) -> None:
+        """Adds ``generator_ema``, G's EMA copy, once G exists (subclasses build G after the base constructor).
+        Lightning calls this before it restores a checkpoint or wraps the module in DDP, and so does
+        ``load_from_checkpoint``."""
+        if self.ema_decay > 0 and not hasattr(self, "generator_ema"):
+            self.generator_ema = ema_copy(self.generator)
+
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """The G that ``sample`` and the metrics use: the EMA copy when EMA is on, else the trained G."""
+        return self.generator_ema if hasattr(self, "generator_ema") else self.generator
+
+    def setup(self, stage: str) -> None:
+        # seed_everything seeds every DDP rank alike: without this each rank would draw the same latent noise
+        offset_seed_for_rank(self.global_rank)
+
+    def configure_optimizers(self):
+        opt_g = self.make_optimizer(self.generator_parameters(), self.lr_g, self.betas_g)
+        opt_d = self.make_optimizer(self.discriminator_parameters(), self.lr_d, self.betas_d)
+        schedulers = self.make_schedulers(opt_g, opt_d)
+        return ([opt_g, opt_d], schedulers) if schedulers else [opt_g, opt_d]
 
     def make_optimizer(self, params: Iterator[nn.Parameter], lr: float, betas: tuple[float, float]):
         return self.optimizer_class(params, lr=lr, betas=betas)
@@ -137,9 +183,8 @@ class GANModule(LightningModule):
 
         with self.toggled_optimizer(opt_d):
             d_out = self.d_step(batch)
-            opt_d.zero_grad(set_to_none=True)
-            self.manual_backward(d_out["loss"])
-            opt_d.step()
+            self._backward_checked(opt_d, d_out["loss"], "train/d/loss", self.discriminator_parameters())
+            opt_d.step()  # a no-op on parameters whose update was dropped (grad None); counts the step
         self.after_d_step()
         self.d_steps += 1
         logs = {f"train/d/{name}": value.detach() for name, value in d_out.items()}
@@ -147,16 +192,58 @@ class GANModule(LightningModule):
         if self.d_steps % self.n_critic == 0:
             with self.toggled_optimizer(opt_g):
                 g_out = self.g_step(batch)
-                opt_g.zero_grad(set_to_none=True)
-                self.manual_backward(g_out["loss"])
+                updated = self._backward_checked(opt_g, g_out["loss"], "train/g/loss", self.generator_parameters())
                 _step_uncounted(opt_g)
             self.g_steps += 1
+            if updated and hasattr(self, "generator_ema"):
+                ema_update_(self.generator_ema, self.generator, self.ema_decay)
             logs.update({f"train/g/{name}": value.detach() for name, value in g_out.items()})
 
+        if self.nonfinite == "skip":
+            logs["train/skipped_updates"] = torch.tensor(float(self.skipped_updates))
         self.log_dict(logs, prog_bar=False)
         self.log("d_loss", logs["train/d/loss"], prog_bar=True, logger=False)
         if "train/g/loss" in logs:
             self.log("g_loss", logs["train/g/loss"], prog_bar=True, logger=False)
+
+    def on_train_epoch_end(self) -> None:
+        schedulers = self.lr_schedulers()
+        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []:
+            scheduler.step()
+
+    def _backward_checked(
+        self, optimizer: LightningOptimizer, loss: Tensor, name: str, parameters: Iterator[nn.Parameter]
+    ) -> bool:
+        """Zero the grads and backpropagate ``loss``; unless loss and gradients are finite, stop (raise) or drop the
+        update (grads set to None, so the optimizer step changes nothing). Returns whether the update stands."""
+        optimizer.zero_grad(set_to_none=True)
+        finite = bool(torch.isfinite(loss).all())
+        if self.trainer.world_size > 1:  # every rank must take the same branch, or DDP's all-reduce waits forever
+            finite = not self.trainer.strategy.reduce_boolean_decision(not finite, all=False)
+        where = " on at least one rank" if self.trainer.world_size > 1 else ""
+        problem = None if finite else f"{name} is {loss.detach().item()}{where}"
+        if problem is None:
+            self.manual_backward(loss)
+            grads = [p.grad for p in parameters if p.grad is not None]
+            # under fp16 the grad scaler itself skips inf gradients: only the loss is checked there
+            if grads and getattr(self.trainer.precision_plugin, "scaler", None) is None:
+                norm = torch.nn.utils.get_total_norm(grads)
+                if not torch.isfinite(norm):
+                    problem = f"the gradient of {name} has norm {norm.item()}"
+        if problem is None:
+            return True
+        if self.nonfinite == "stop":
+            checkpoint = getattr(self.trainer.checkpoint_callback, "last_model_path", "") or getattr(
+                self.trainer.checkpoint_callback, "best_model_path", ""
+            )
+            kept = f"the last checkpoint, {checkpoint}, holds finite weights" if checkpoint else "no checkpoint yet"
+            raise NonFiniteLossError(
+                f"step {self.global_step + 1}: {problem}; stopped before updating ({kept}). Lower the learning rates, "
+                "or pass --model.nonfinite skip to drop such updates and go on"
+            )
+        optimizer.zero_grad(set_to_none=True)
+        self.skipped_updates += 1
+        return False
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         """Deliberately light: it exists so that Lightning runs the validation loop, where the sample and metric
@@ -172,8 +259,9 @@ class GANModule(LightningModule):
 
     @torch.no_grad()
     def sample_from(self, latent: Tensor) -> Tensor:
-        with eval_mode(self.generator):
-            return self.generate(latent.to(self.device))
+        net = self.sampling_generator
+        with eval_mode(net):
+            return self.generate(latent.to(self.device), net)
 
     def sample_fixed(self) -> Tensor:
         """Samples from the fixed latent batch (the same ``z`` at every call, for grids over training)."""
@@ -183,7 +271,13 @@ class GANModule(LightningModule):
     # Checkpoints
     # ----------------------------------------------------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["lit_gans"] = {"model": class_path(type(self)), "d_steps": self.d_steps, "g_steps": self.g_steps}
+        checkpoint["lit_gans"] = {
+            "model": class_path(type(self)),
+            "d_steps": self.d_steps,
+            "g_steps": self.g_steps,
+            "skipped_updates": self.skipped_updates,
+            "rng_states": _gather_from_ranks(rng_state()),  # one per rank: Lightning calls this on every rank
+        }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         info = checkpoint_info(checkpoint, "this checkpoint")
@@ -202,6 +296,14 @@ class GANModule(LightningModule):
                     f"({_short_hparams(checkpoint)})"
                 )
         self.d_steps, self.g_steps = info["d_steps"], info["g_steps"]
+        self.skipped_updates = info.get("skipped_updates", 0)
+        states = info.get("rng_states")
+        if states and self._trainer is not None:  # resuming a run (not merely loading weights)
+            if self.global_rank < len(states):
+                set_rng_state(states[self.global_rank])
+            else:  # more ranks than the run that saved it: derive a fresh stream from rank 0's
+                set_rng_state(states[0])
+                offset_seed_for_rank(self.global_rank)
 
 
 def checkpoint_info(checkpoint: dict[str, Any], source: str) -> dict[str, Any]:
@@ -221,6 +323,14 @@ def _step_uncounted(optimizer: LightningOptimizer) -> None:
         optimizer.step()
     finally:
         optimizer._on_before_step, optimizer._on_after_step = counted
+
+
+def _gather_from_ranks(value: Any) -> list[Any]:
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        gathered: list[Any] = [None] * dist.get_world_size()
+        dist.all_gather_object(gathered, value)
+        return gathered
+    return [value]
 
 
 def _nothing() -> None:

@@ -1,4 +1,7 @@
-"""Callbacks that show what G draws; logger-agnostic (TensorBoard, CSV, W&B).
+"""Callbacks that show and measure what G draws; logger-agnostic (TensorBoard, CSV, W&B).
+
+``LogSamples`` draws grids and toy plots; ``ImageMetrics`` computes FID/IS/KID, ``ToyMetrics`` the mode-collapse
+and 1D distances, after each validation.
 
 Every picture is written as a PNG beside the run (``<log_dir>/samples/``), whatever the logger, and also sent to
 TensorBoard (``add_image``) or W&B (``log_image``) when one of those is set.
@@ -6,7 +9,9 @@ TensorBoard (``add_image``) or W&B (``log_image``) when one of those is set.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any, Literal
 
 import matplotlib
 
@@ -19,6 +24,24 @@ from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger  # noqa: E4
 from PIL import Image  # noqa: E402
 from torch import Tensor  # noqa: E402
 from torchvision.utils import make_grid  # noqa: E402
+
+from lit_gans.errors import LitGansError  # noqa: E402
+from lit_gans.metrics.extractors import FeatureExtractor  # noqa: E402
+from lit_gans.metrics.functional import (  # noqa: E402
+    frechet_distance,
+    gaussian_statistics,
+    inception_score,
+    kernel_inception_distance,
+)
+from lit_gans.metrics.real_stats import (  # noqa: E402
+    cache_key,
+    default_cache_dir,
+    describe_data,
+    load_cached,
+    real_images,
+    save_cached,
+)
+from lit_gans.metrics.toy import distance_to_gaussian_1d, mode_collapse_metrics  # noqa: E402
 
 
 def image_grid(images: Tensor, nrow: int | None = None) -> np.ndarray:
@@ -82,6 +105,7 @@ class LogSamples(Callback):
         self.log_samples(trainer, pl_module)
 
     def log_samples(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        folder = Path(run_dir(trainer))  # on every rank: trainer.log_dir is a collective under DDP
         if not trainer.is_global_zero:
             return
         step = trainer.global_step
@@ -93,7 +117,7 @@ class LogSamples(Callback):
             points = pl_module.sample(self.num_points, generator=generator)
             real = torch.cat(self._real)[: self.num_points] if self._real else None
             picture, tag = toy_plot(points, real, title=f"step {step}"), "samples_plot"
-        self.last_path = write_png(picture, Path(run_dir(trainer)) / "samples" / f"{tag}_step{step:07d}.png")
+        self.last_path = write_png(picture, folder / "samples" / f"{tag}_step{step:07d}.png")
         for logger in trainer.loggers:
             if isinstance(logger, TensorBoardLogger):
                 logger.experiment.add_image(f"samples/{tag}", picture, global_step=step, dataformats="HWC")
@@ -102,7 +126,8 @@ class LogSamples(Callback):
 
 
 def run_dir(trainer: Trainer) -> str:
-    """Where the run's files go: the logger's versioned folder, or the trainer's root when there is no logger."""
+    """Where the run's files go: the logger's versioned folder, or the trainer's root when there is no logger.
+    Call it on every rank: under DDP ``trainer.log_dir`` broadcasts from rank 0."""
     return trainer.log_dir or trainer.default_root_dir
 
 
@@ -110,3 +135,207 @@ def write_png(picture: np.ndarray, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(picture).save(path)
     return path
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Metrics
+# --------------------------------------------------------------------------------------------------------------
+class ImageMetrics(Callback):
+    """FID, IS and KID of G's samples (the EMA generator when there is one), after each validation.
+
+    Each rank draws ``num_fake / world_size`` samples from its own seeded noise; features are gathered from all
+    ranks, so every rank computes, and logs, the same numbers. Real features come from the first ``num_real``
+    images of the datamodule's ``real_split`` and are cached on disk (``cache_dir``, default
+    ``$LIT_GANS_CACHE/real_features`` or ``~/.cache/lit_gans/real_features``). The protocol is written to
+    ``<log_dir>/metrics_protocol.json``, sent to the loggers as hyper-parameters, and repeated with every evaluation
+    in ``<log_dir>/metrics.jsonl``.
+
+    Args:
+        extractor: ``ClassifierFeatures`` (no download) or ``InceptionV3Features`` (the standard FID network).
+        num_fake: generated images per evaluation (10,000 or 50,000 in papers).
+        num_real: real images (``None``: the whole split).
+        real_split: ``train`` (the usual FID reference) or ``val``.
+        metrics: any of ``fid``, ``is``, ``kid``.
+        batch_size: images per extractor call.
+        is_splits: IS is averaged over this many chunks of the fakes.
+        kid_subsets, kid_subset_size: KID's random subsets (the size is capped by the sample counts).
+        every_n_validations: evaluate at every n-th validation only (metrics are costly on a CPU).
+        seed: seed of the fakes' noise (the same noise at every evaluation) and of KID's subsets.
+        prefix: logged names are ``prefix + fid`` etc.
+    """
+
+    def __init__(
+        self,
+        extractor: FeatureExtractor,
+        num_fake: int = 10_000,
+        num_real: int | None = 10_000,
+        real_split: Literal["train", "val"] = "train",
+        metrics: tuple[str, ...] = ("fid", "is", "kid"),
+        batch_size: int = 250,
+        is_splits: int = 10,
+        kid_subsets: int = 100,
+        kid_subset_size: int = 1000,
+        every_n_validations: int = 1,
+        seed: int = 0,
+        cache_dir: str | None = None,
+        prefix: str = "val/",
+    ) -> None:
+        unknown = set(metrics) - {"fid", "is", "kid"}
+        if unknown:
+            raise LitGansError(f"unknown metrics {sorted(unknown)}: choose among fid, is, kid")
+        if real_split not in ("train", "val"):
+            raise LitGansError(f"real_split must be 'train' or 'val', got {real_split!r}")
+        if num_fake < max(2, is_splits):
+            raise LitGansError(f"num_fake must be at least {max(2, is_splits)}, got {num_fake}")
+        self.extractor, self.num_fake, self.num_real, self.real_split = extractor, num_fake, num_real, real_split
+        self.metrics, self.batch_size, self.is_splits = tuple(metrics), batch_size, is_splits
+        self.kid_subsets, self.kid_subset_size = kid_subsets, kid_subset_size
+        self.every_n_validations, self.seed, self.prefix = every_n_validations, seed, prefix
+        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.real: dict[str, Tensor] | None = None  # {"features", "logits"}
+        self.protocol: dict[str, Any] = {}
+        self.last: dict[str, float] = {}
+        self._validations = 0
+
+    def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        self._validations += 1
+        if self._validations % self.every_n_validations:
+            return
+        self.extractor.to(pl_module.device)
+        folder = Path(run_dir(trainer))  # on every rank: a collective under DDP
+        if self.real is None:
+            self.real = self._real_features(trainer, pl_module, folder)
+        fake_features, fake_logits = self._fake_features(trainer, pl_module)
+        values = self.compute(self.real["features"], fake_features, fake_logits)
+        for name, value in values.items():
+            pl_module.log(self.prefix + name, value, sync_dist=True)
+        self.last = {name: float(value) for name, value in values.items()}
+        if trainer.is_global_zero:
+            step = getattr(pl_module, "d_steps", trainer.global_step)  # also right under `validate --ckpt_path`
+            record = {"step": step, **self.last, "protocol": self.protocol}
+            with open(folder / "metrics.jsonl", "a") as handle:
+                handle.write(json.dumps(record) + "\n")
+
+    def compute(self, real: Tensor, fake: Tensor, fake_logits: Tensor) -> dict[str, Tensor]:
+        values = {}
+        if "fid" in self.metrics:
+            values["fid"] = frechet_distance(*gaussian_statistics(real), *gaussian_statistics(fake))
+        if "is" in self.metrics:
+            values["is"], values["is_std"] = inception_score(fake_logits, self.is_splits)
+        if "kid" in self.metrics:
+            values["kid"], values["kid_std"] = kernel_inception_distance(
+                real, fake, self.kid_subsets, self.kid_subset_size, self.seed
+            )
+        return {name: value.float() for name, value in values.items()}
+
+    def _extract(self, images: Tensor, device: torch.device) -> tuple[Tensor, Tensor]:
+        features, logits = [], []
+        for chunk in images.split(self.batch_size):
+            f, l = self.extractor(chunk.to(device))
+            features.append(f.float().cpu())
+            logits.append(l.float().cpu())
+        return torch.cat(features), torch.cat(logits)
+
+    def _fake_features(self, trainer: Trainer, pl_module: LightningModule) -> tuple[Tensor, Tensor]:
+        world, rank = trainer.world_size, trainer.global_rank
+        per_rank = -(-self.num_fake // world)
+        generator = torch.Generator(device=pl_module.device).manual_seed(self.seed * 1_000_003 + rank)
+        features, logits = [], []
+        for start in range(0, per_rank, self.batch_size):
+            images = pl_module.sample(min(self.batch_size, per_rank - start), generator=generator)
+            f, l = self._extract(images, pl_module.device)
+            features.append(f)
+            logits.append(l)
+        features, logits = torch.cat(features), torch.cat(logits)
+        return gather_in_order(pl_module, features, world)[: self.num_fake], gather_in_order(
+            pl_module, logits, world
+        )[: self.num_fake]
+
+    def _real_features(self, trainer: Trainer, pl_module: LightningModule, folder: Path) -> dict[str, Tensor]:
+        datamodule = trainer.datamodule
+        dataset = getattr(datamodule, f"{self.real_split}_set", None)
+        if dataset is None:
+            raise LitGansError(
+                f"ImageMetrics reads real images from the datamodule's {self.real_split}_set; "
+                f"{type(datamodule).__name__} has none"
+            )
+        num = len(dataset) if self.num_real is None else min(self.num_real, len(dataset))
+        images = real_images(dataset, num)
+        key = cache_key(images, self.extractor.fingerprint())
+        cached = load_cached(self.cache_dir, key)
+        source = "cache"
+        # one decision for all ranks, taken before any rank writes: a miss anywhere makes every rank compute
+        if trainer.strategy.reduce_boolean_decision(cached is None, all=False):
+            world, rank = trainer.world_size, trainer.global_rank
+            order = torch.arange(num)
+            padded = torch.cat([order, order[: (-num) % world]])  # every rank gets the same count
+            features, logits = self._extract(images[padded[rank::world]], pl_module.device)
+            cached = {
+                "features": gather_in_order(pl_module, features, world)[:num],
+                "logits": gather_in_order(pl_module, logits, world)[:num],
+            }
+            source = "computed"
+            if trainer.is_global_zero:
+                save_cached(self.cache_dir, key, cached)
+            trainer.strategy.barrier("lit_gans real features")
+        real_is = inception_score(cached["logits"], min(self.is_splits, num))[0]
+        self.protocol = {
+            **self.extractor.protocol(),
+            "metrics": list(self.metrics),
+            "num_fake": self.num_fake,
+            "fake_source": "EMA generator" if hasattr(pl_module, "generator_ema") else "generator",
+            "real_split": self.real_split,
+            "num_real": num,
+            "real_data": describe_data(datamodule),
+            "real_features": f"{source}, cache key {key}",
+            "is_of_real_images": round(float(real_is), 4),
+            "is_splits": self.is_splits,
+            "kid": f"{self.kid_subsets} subsets of {min(self.kid_subset_size, num, self.num_fake)}",
+        }
+        if trainer.is_global_zero:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "metrics_protocol.json").write_text(json.dumps(self.protocol, indent=2) + "\n")
+        for logger in trainer.loggers:
+            logger.log_hyperparams({"metrics_protocol": self.protocol})
+        return cached
+
+
+def gather_in_order(pl_module: LightningModule, values: Tensor, world: int) -> Tensor:
+    """Rank ``r`` holds items ``r, r + W, r + 2W, ...``; returns all items in their original order, on every rank."""
+    if world == 1:
+        return values
+    gathered = pl_module.all_gather(values.to(pl_module.device)).cpu()  # [W, n, ...]
+    return gathered.transpose(0, 1).reshape(-1, *values.shape[1:])
+
+
+class ToyMetrics(Callback):
+    """After each validation on toy data (a datamodule with a ``distribution``): for 2D mixtures the mode-collapse
+    metrics (``modes``, ``high_quality``, ``reverse_kl``), for 1D the ``wasserstein1`` and ``ks`` distances to the
+    true distribution, over ``num_samples`` samples drawn from a fixed seed (the same on every rank). Does nothing on
+    other data.
+
+    Args:
+        num_samples: samples per evaluation (2,500 in VEEGAN/PacGAN).
+        seed: seed of their noise.
+        prefix: logged names are ``prefix + name``.
+    """
+
+    def __init__(self, num_samples: int = 2_500, seed: int = 0, prefix: str = "val/") -> None:
+        self.num_samples, self.seed, self.prefix = num_samples, seed, prefix
+        self.last: dict[str, float] = {}
+
+    def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        distribution = getattr(trainer.datamodule, "distribution", None)
+        if trainer.sanity_checking or distribution is None:
+            return
+        generator = torch.Generator(device=pl_module.device).manual_seed(self.seed)
+        samples = pl_module.sample(self.num_samples, generator=generator).cpu()
+        if distribution.dim == 1:
+            values = distance_to_gaussian_1d(samples, distribution.modes[:, 0], distribution.std)
+        else:
+            values = mode_collapse_metrics(samples, distribution.modes, distribution.std)
+        for name, value in values.items():
+            pl_module.log(self.prefix + name, value.float(), sync_dist=True)
+        self.last = {name: float(value) for name, value in values.items()}

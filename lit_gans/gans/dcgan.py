@@ -10,6 +10,8 @@ The objective is the 2014 GAN's (non-saturating G loss); what the paper changes 
 
 from __future__ import annotations
 
+from typing import Literal
+
 from lit_gans.base import GANModule
 from lit_gans.errors import LitGansError
 from lit_gans.gans.gan import GAN
@@ -38,8 +40,12 @@ class DCGAN(GANModule):
         n_critic: int = 1,
         num_fixed_samples: int = 64,
         fixed_noise_seed: int = 0,
+        ema_decay: float = 0.0,
+        nonfinite: Literal["stop", "skip"] = "stop",
     ) -> None:
-        super().__init__(z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples, fixed_noise_seed)
+        super().__init__(
+            z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite
+        )
         self.save_hyperparameters()
         if len(data_shape) != 3 or data_shape[1] != data_shape[2]:
             raise LitGansError(f"DCGAN needs square images (channels, size, size), got data_shape={tuple(data_shape)}")

@@ -12,6 +12,8 @@ through tanh in [-1, 1]; flat toy data (1D or 2D points) through a linear output
 
 from __future__ import annotations
 
+from typing import Literal
+
 from torch import Tensor
 
 from lit_gans.base import GANModule
@@ -40,8 +42,12 @@ class GAN(GANModule):
         n_critic: int = 1,
         num_fixed_samples: int = 64,
         fixed_noise_seed: int = 0,
+        ema_decay: float = 0.0,
+        nonfinite: Literal["stop", "skip"] = "stop",
     ) -> None:
-        super().__init__(z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples, fixed_noise_seed)
+        super().__init__(
+            z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite
+        )
         self.save_hyperparameters()
         images = len(data_shape) == 3
         self.generator = MLPGenerator(z_dim, data_shape, g_hidden, batch_norm=True, tanh_output=images)
