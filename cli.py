@@ -6,8 +6,8 @@
     python cli.py classifier --data MNIST --data.root ../shared/data/mnist --data.split test --output mnist.pt
 
 ``fit``, ``validate`` and the other Lightning subcommands come from LightningCLI in subclass mode: ``--model`` and
-``--data`` take the name of any class that ``lit_gans`` and ``datamodules`` import. ``sample`` and ``classifier`` (train the
-dataset classifier that ``ClassifierFeatures`` uses for FID/IS without a download) are lit-gans' own.
+``--data`` take the name of any class that ``lit_gans`` and ``datamodules`` import. ``sample`` and ``classifier``
+(train the dataset classifier that ``ClassifierFeatures`` uses for FID/IS without a download) are lit-gans' own.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from lightning.pytorch.loggers import WandbLogger
 
 import datamodules
 import lit_gans
-from lit_gans.base import GANModule, checkpoint_info, class_path
 from datamodules.base import GANDataModule
+from lit_gans.base import GANModule, checkpoint_info, class_path
 from lit_gans.callbacks import LogSamples, ToyMetrics, image_grid, toy_plot, write_png
 from lit_gans.errors import LitGansError
 
@@ -109,8 +109,9 @@ def wandb_offline_without_network(logger_config, reachable=None) -> None:
     if not (reachable or host_reachable)(*WANDB_HOST):
         for entry in pending:
             entry["init_args"]["offline"] = True
-        print(f"W&B: {WANDB_HOST[0]} cannot be reached, logging offline (upload later with `wandb sync`)",
-              file=sys.stderr)
+        print(
+            f"W&B: {WANDB_HOST[0]} cannot be reached, logging offline (upload later with `wandb sync`)", file=sys.stderr
+        )
 
 
 def host_reachable(host: str, port: int, timeout: float = 3.0) -> bool:
@@ -209,8 +210,10 @@ def classifier_command(argv: list[str]) -> None:
     datamodule = parser.instantiate(config).data
     model, info = train_classifier(datamodule, config.epochs, config.lr, config.width, config.seed)
     path = save_classifier(model, info, config.output)
-    print(f"wrote {path}: {info['trained_on']}, {info['num_classes']} classes, "
-          f"validation accuracy {info['val_accuracy']:.4f}")
+    print(
+        f"wrote {path}: {info['trained_on']}, {info['num_classes']} classes, "
+        f"validation accuracy {info['val_accuracy']:.4f}"
+    )
 
 
 COMMANDS = {"sample": sample_command, "classifier": classifier_command}

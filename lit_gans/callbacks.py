@@ -231,27 +231,23 @@ class ImageMetrics(Callback):
         return {name: value.float() for name, value in values.items()}
 
     def _extract(self, images: Tensor, device: torch.device) -> tuple[Tensor, Tensor]:
-        features, logits = [], []
-        for chunk in images.split(self.batch_size):
-            f, l = self.extractor(chunk.to(device))
-            features.append(f.float().cpu())
-            logits.append(l.float().cpu())
-        return torch.cat(features), torch.cat(logits)
+        """``images [N, C, H, W]`` -> ``(features [N, F], logits [N, K])`` on the CPU, ``batch_size`` at a time."""
+        outputs = [self.extractor(chunk.to(device)) for chunk in images.split(self.batch_size)]
+        return torch.cat([f.float().cpu() for f, _ in outputs]), torch.cat([k.float().cpu() for _, k in outputs])
 
     def _fake_features(self, trainer: Trainer, pl_module: LightningModule) -> tuple[Tensor, Tensor]:
         world, rank = trainer.world_size, trainer.global_rank
-        per_rank = -(-self.num_fake // world)
+        per_rank = -(-self.num_fake // world)  # ceil
         generator = torch.Generator(device=pl_module.device).manual_seed(self.seed * 1_000_003 + rank)
-        features, logits = [], []
-        for start in range(0, per_rank, self.batch_size):
-            images = pl_module.sample(min(self.batch_size, per_rank - start), generator=generator)
-            f, l = self._extract(images, pl_module.device)
-            features.append(f)
-            logits.append(l)
-        features, logits = torch.cat(features), torch.cat(logits)
-        return gather_in_order(pl_module, features, world)[: self.num_fake], gather_in_order(
-            pl_module, logits, world
-        )[: self.num_fake]
+        chunks = [
+            self._extract(
+                pl_module.sample(min(self.batch_size, per_rank - start), generator=generator), pl_module.device
+            )
+            for start in range(0, per_rank, self.batch_size)
+        ]
+        features = gather_in_order(pl_module, torch.cat([f for f, _ in chunks]), world)
+        logits = gather_in_order(pl_module, torch.cat([k for _, k in chunks]), world)
+        return features[: self.num_fake], logits[: self.num_fake]
 
     def _real_features(self, trainer: Trainer, pl_module: LightningModule, folder: Path) -> dict[str, Tensor]:
         datamodule = trainer.datamodule

@@ -53,7 +53,12 @@ def main(out_dir: str, family: str, classifier: str) -> None:
         model = DCGAN(data_shape=(3, 16, 16), z_dim=8, g_features=4, d_features=4, num_fixed_samples=4)
         data = Shapes(image_size=16, num_train=256, num_val=32, batch_size=16)
         metrics = ImageMetrics(
-            ClassifierFeatures(classifier), num_fake=40, num_real=30, batch_size=20, is_splits=2, kid_subsets=3,
+            ClassifierFeatures(classifier),
+            num_fake=40,
+            num_real=30,
+            batch_size=20,
+            is_splits=2,
+            kid_subsets=3,
             cache_dir=str(Path(out_dir) / "cache"),
         )
     record = Record()

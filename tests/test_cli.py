@@ -154,15 +154,19 @@ def test_checkpoint_of_another_model(capsys, tmp_path, monkeypatch):
     assert "foreign.ckpt was not written by lit-gans" in fail_message(capsys, foreign)
     (tmp_path / "junk.ckpt").write_bytes(b"junk")
     assert "not a readable checkpoint" in fail_message(capsys, ["sample", "--ckpt_path=junk.ckpt", "--output=x.pt"])
-    assert "must end in .pt or .png" in fail_message(
-        capsys, ["sample", f"--ckpt_path={checkpoint}", "--output=x.jpg"]
-    )
+    assert "must end in .pt or .png" in fail_message(capsys, ["sample", f"--ckpt_path={checkpoint}", "--output=x.jpg"])
 
 
 def test_classifier_command_then_metrics_from_a_yaml_config(tmp_path, monkeypatch, capsys):
     """`cli.py classifier` writes a classifier that an ImageMetrics callback, configured in YAML, uses in a fit."""
     monkeypatch.chdir(tmp_path)
-    data = ["--data=Shapes", "--data.image_size=16", "--data.num_train=128", "--data.num_val=64", "--data.batch_size=32"]
+    data = [
+        "--data=Shapes",
+        "--data.image_size=16",
+        "--data.num_train=128",
+        "--data.num_val=64",
+        "--data.batch_size=32",
+    ]
     main(["classifier", *data, "--epochs=1", "--width=8", "--output=classifier.pt"])
     assert "wrote classifier.pt: Shapes(" in capsys.readouterr().out
     config = {
@@ -171,9 +175,15 @@ def test_classifier_command_then_metrics_from_a_yaml_config(tmp_path, monkeypatc
                 {
                     "class_path": "lit_gans.callbacks.ImageMetrics",
                     "init_args": {
-                        "extractor": {"class_path": "lit_gans.metrics.ClassifierFeatures",
-                                      "init_args": {"path": "classifier.pt"}},
-                        "num_fake": 20, "num_real": 20, "batch_size": 20, "is_splits": 2, "kid_subsets": 2,
+                        "extractor": {
+                            "class_path": "lit_gans.metrics.ClassifierFeatures",
+                            "init_args": {"path": "classifier.pt"},
+                        },
+                        "num_fake": 20,
+                        "num_real": 20,
+                        "batch_size": 20,
+                        "is_splits": 2,
+                        "kid_subsets": 2,
                         "cache_dir": "cache",
                     },
                 }
@@ -181,8 +191,20 @@ def test_classifier_command_then_metrics_from_a_yaml_config(tmp_path, monkeypatc
         }
     }
     (tmp_path / "metrics.yaml").write_text(yaml.safe_dump(config))
-    main(["fit", "--config=metrics.yaml", *data, "--model=DCGAN", "--model.g_features=4", "--model.d_features=4",
-          *QUIET, *CSV, "--trainer.max_steps=2", "--trainer.val_check_interval=2"])
+    main(
+        [
+            "fit",
+            "--config=metrics.yaml",
+            *data,
+            "--model=DCGAN",
+            "--model.g_features=4",
+            "--model.d_features=4",
+            *QUIET,
+            *CSV,
+            "--trainer.max_steps=2",
+            "--trainer.val_check_interval=2",
+        ]
+    )
     version = tmp_path / "lightning_logs" / "version_0"
     header = (version / "metrics.csv").read_text().splitlines()[0].split(",")
     assert {"val/fid", "val/is", "val/kid"} <= set(header)
@@ -197,8 +219,14 @@ def test_missing_inception_weights_offline(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(extractors.INCEPTION_ENV, raising=False)
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
-    argv = ["fit", *TINY_DCGAN, *QUIET, "--trainer.max_steps=1",
-            "--config", str(REPO / "configs" / "metrics" / "inception.yaml"),
-            "--trainer.callbacks.init_args.extractor.init_args.download=false"]
+    argv = [
+        "fit",
+        *TINY_DCGAN,
+        *QUIET,
+        "--trainer.max_steps=1",
+        "--config",
+        str(REPO / "configs" / "metrics" / "inception.yaml"),
+        "--trainer.callbacks.init_args.extractor.init_args.download=false",
+    ]
     message = fail_message(capsys, argv)
     assert "no Inception weights found" in message and "LIT_GANS_INCEPTION_WEIGHTS" in message

@@ -18,7 +18,11 @@ def test_two_rank_ddp_keeps_ranks_in_sync(tmp_path, family, shapes_classifier_fo
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
         [sys.executable, "-m", "tests.ddp_run", str(tmp_path), family, shapes_classifier_for_ddp],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=180,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
@@ -55,17 +59,48 @@ def test_cli_ddp_strategy_trains_with_the_default_callbacks_and_a_logger(tmp_pat
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
         [
-            sys.executable, "cli.py", "fit", "--model", "GAN", "--data", "Toy", "--model.g_hidden", "[16]",
-            "--model.d_hidden", "[16]", "--data.num_train", "512", "--data.batch_size", "32",
-            "--trainer.accelerator", "cpu", "--trainer.strategy", "ddp", "--trainer.devices", "2",
-            "--trainer.max_steps", "6", "--trainer.val_check_interval", "3", "--trainer.limit_val_batches", "1",
-            "--trainer.enable_progress_bar", "false", "--trainer.default_root_dir", str(tmp_path),
+            sys.executable,
+            "cli.py",
+            "fit",
+            "--model",
+            "GAN",
+            "--data",
+            "Toy",
+            "--model.g_hidden",
+            "[16]",
+            "--model.d_hidden",
+            "[16]",
+            "--data.num_train",
+            "512",
+            "--data.batch_size",
+            "32",
+            "--trainer.accelerator",
+            "cpu",
+            "--trainer.strategy",
+            "ddp",
+            "--trainer.devices",
+            "2",
+            "--trainer.max_steps",
+            "6",
+            "--trainer.val_check_interval",
+            "3",
+            "--trainer.limit_val_batches",
+            "1",
+            "--trainer.enable_progress_bar",
+            "false",
+            "--trainer.default_root_dir",
+            str(tmp_path),
         ],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=180,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     version = tmp_path / "lightning_logs" / "version_0"
     assert sorted(p.name for p in (version / "samples").glob("*.png")) == [
-        "samples_plot_step0000003.png", "samples_plot_step0000006.png"
+        "samples_plot_step0000003.png",
+        "samples_plot_step0000006.png",
     ]
     assert list((version / "checkpoints").glob("*step=6.ckpt"))

@@ -74,7 +74,11 @@ def test_wandb_offline_run_writes_losses_metrics_and_images(tmp_path, monkeypatc
         monkeypatch.setenv(key, value)
     logger = WandbLogger(offline=True, save_dir=str(tmp_path), project="lit-gans-test")
     trainer = tiny_trainer(
-        tmp_path, max_steps=4, logger=logger, log_every_n_steps=1, val_check_interval=4,
+        tmp_path,
+        max_steps=4,
+        logger=logger,
+        log_every_n_steps=1,
+        val_check_interval=4,
         callbacks=[LogSamples(num_points=200), ToyMetrics(num_samples=200)],
     )
     trainer.fit(tiny_gan(), Toy(distribution="ring", num_train=256, num_val=64, batch_size=32))
@@ -86,14 +90,43 @@ def test_wandb_logger_from_the_cli(tmp_path):
     env = {**os.environ, **OFFLINE, "PYTHONPATH": str(REPO)}
     done = subprocess.run(
         [
-            sys.executable, "cli.py", "fit", "--model", "GAN", "--data", "Toy",
-            "--model.g_hidden", "[16]", "--model.d_hidden", "[16]", "--data.num_train", "256",
-            "--data.batch_size", "32", "--trainer.max_steps", "4", "--trainer.val_check_interval", "4",
-            "--trainer.log_every_n_steps", "1", "--trainer.enable_progress_bar", "false",
-            "--trainer.logger", "WandbLogger", "--trainer.logger.offline", "true",
-            "--trainer.logger.save_dir", str(tmp_path), "--trainer.default_root_dir", str(tmp_path),
+            sys.executable,
+            "cli.py",
+            "fit",
+            "--model",
+            "GAN",
+            "--data",
+            "Toy",
+            "--model.g_hidden",
+            "[16]",
+            "--model.d_hidden",
+            "[16]",
+            "--data.num_train",
+            "256",
+            "--data.batch_size",
+            "32",
+            "--trainer.max_steps",
+            "4",
+            "--trainer.val_check_interval",
+            "4",
+            "--trainer.log_every_n_steps",
+            "1",
+            "--trainer.enable_progress_bar",
+            "false",
+            "--trainer.logger",
+            "WandbLogger",
+            "--trainer.logger.offline",
+            "true",
+            "--trainer.logger.save_dir",
+            str(tmp_path),
+            "--trainer.default_root_dir",
+            str(tmp_path),
         ],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     check_run(only_run(tmp_path), "samples/samples_plot")

@@ -135,7 +135,9 @@ def find_inception_weights(weights_path: str | None, download: bool, timeout: fl
     try:
         download_file(INCEPTION_URL, target, timeout)
     except Exception as error:  # offline: URLError, timeouts, DNS failures
-        raise LitGansError(f"could not download the Inception weights ({type(error).__name__}: {error}): {how}") from None
+        raise LitGansError(
+            f"could not download the Inception weights ({type(error).__name__}: {error}): {how}"
+        ) from None
     return target
 
 

@@ -1,8 +1,8 @@
 """FID, IS and KID as pure functions of features and logits (any extractor), computed in float64.
 
-    FID = |mu_r - mu_g|^2 + Tr(S_r + S_g - 2 (S_r S_g)^(1/2))                 (Heusel 2017)
-    IS  = exp(E_x KL(p(y|x) || p(y)))       mean and std over ``splits``      (Salimans 2016)
-    KID = unbiased MMD^2 with k(x, y) = (x.y / d + 1)^3, mean and std over random subsets   (Binkowski 2018)
+FID = |mu_r - mu_g|^2 + Tr(S_r + S_g - 2 (S_r S_g)^(1/2))                 (Heusel 2017)
+IS  = exp(E_x KL(p(y|x) || p(y)))       mean and std over ``splits``      (Salimans 2016)
+KID = unbiased MMD^2 with k(x, y) = (x.y / d + 1)^3, mean and std over random subsets   (Binkowski 2018)
 """
 
 from __future__ import annotations

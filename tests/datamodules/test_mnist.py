@@ -1,7 +1,6 @@
 """MNIST layouts on small idx files written here, and the real test split from ../shared when it is there."""
 
 import gzip
-import shutil
 
 import numpy as np
 import pytest

@@ -10,8 +10,7 @@ import torch
 from torch.testing import assert_close
 
 from lit_gans import LitGansError
-from lit_gans.metrics import ClassifierFeatures, InceptionV3Features
-from lit_gans.metrics import extractors
+from lit_gans.metrics import ClassifierFeatures, InceptionV3Features, extractors
 
 
 def test_inception_from_a_weights_file_gives_pool_features_and_1008_logits(inception_weights):

@@ -40,7 +40,9 @@ def test_fid_matches_torchmetrics_on_the_same_features():
     real, fake = torch.randn(400, 16), torch.randn(300, 16) * 1.3 + 0.2
     mu_r, sigma_r = gaussian_statistics(real)
     mu_f, sigma_f = gaussian_statistics(fake)
-    assert_close(frechet_distance(mu_r, sigma_r, mu_f, sigma_f), _compute_fid(mu_r, sigma_r, mu_f, sigma_f), rtol=1e-6, atol=1e-6)
+    assert_close(
+        frechet_distance(mu_r, sigma_r, mu_f, sigma_f), _compute_fid(mu_r, sigma_r, mu_f, sigma_f), rtol=1e-6, atol=1e-6
+    )
 
 
 def test_inception_score_of_uniform_and_of_confident_balanced_predictions():

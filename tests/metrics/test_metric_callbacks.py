@@ -30,8 +30,13 @@ def run(tmp_path, callback, model=None, data=None, max_steps=2):
 
 def test_classifier_metrics_are_logged_with_their_protocol_and_cached(tmp_path, shapes_classifier):
     metrics = ImageMetrics(
-        ClassifierFeatures(shapes_classifier), num_fake=40, num_real=60, batch_size=20, is_splits=2,
-        kid_subsets=5, cache_dir=str(tmp_path / "cache"),
+        ClassifierFeatures(shapes_classifier),
+        num_fake=40,
+        num_real=60,
+        batch_size=20,
+        is_splits=2,
+        kid_subsets=5,
+        cache_dir=str(tmp_path / "cache"),
     )
     trainer = run(tmp_path / "a", metrics, model=tiny_dcgan(ema_decay=0.9))
     logged = trainer.logged_metrics
@@ -47,8 +52,13 @@ def test_classifier_metrics_are_logged_with_their_protocol_and_cached(tmp_path, 
     assert len(list((tmp_path / "cache").glob("*.pt"))) == 1
 
     again = ImageMetrics(
-        ClassifierFeatures(shapes_classifier), num_fake=40, num_real=60, batch_size=20, is_splits=2,
-        kid_subsets=5, cache_dir=str(tmp_path / "cache"),
+        ClassifierFeatures(shapes_classifier),
+        num_fake=40,
+        num_real=60,
+        batch_size=20,
+        is_splits=2,
+        kid_subsets=5,
+        cache_dir=str(tmp_path / "cache"),
     )
     run(tmp_path / "b", again)
     assert again.protocol["real_features"] == protocol["real_features"].replace("computed", "cache")
@@ -57,8 +67,14 @@ def test_classifier_metrics_are_logged_with_their_protocol_and_cached(tmp_path, 
 def test_a_change_of_data_or_count_never_reuses_cached_features(tmp_path, shapes_classifier):
     def metrics(num_real: int) -> ImageMetrics:
         return ImageMetrics(
-            ClassifierFeatures(shapes_classifier), num_fake=20, num_real=num_real, batch_size=20, is_splits=2,
-            kid_subsets=2, metrics=("fid",), cache_dir=str(tmp_path / "cache"),
+            ClassifierFeatures(shapes_classifier),
+            num_fake=20,
+            num_real=num_real,
+            batch_size=20,
+            is_splits=2,
+            kid_subsets=2,
+            metrics=("fid",),
+            cache_dir=str(tmp_path / "cache"),
         )
 
     first = metrics(40)
@@ -75,8 +91,13 @@ def test_a_change_of_data_or_count_never_reuses_cached_features(tmp_path, shapes
 
 def test_the_same_run_works_with_an_inception_weights_file(tmp_path, inception_weights):
     metrics = ImageMetrics(
-        InceptionV3Features(weights_path=inception_weights), num_fake=6, num_real=6, batch_size=6, is_splits=2,
-        kid_subsets=2, cache_dir=str(tmp_path / "cache"),
+        InceptionV3Features(weights_path=inception_weights),
+        num_fake=6,
+        num_real=6,
+        batch_size=6,
+        is_splits=2,
+        kid_subsets=2,
+        cache_dir=str(tmp_path / "cache"),
     )
     trainer = run(tmp_path, metrics, max_steps=1)
     assert {"val/fid", "val/is", "val/kid"} <= set(trainer.logged_metrics)
@@ -92,8 +113,9 @@ def test_bad_metric_arguments_are_refused(shapes_classifier):
         ImageMetrics(ClassifierFeatures(shapes_classifier), num_fake=5)
 
 
-@pytest.mark.parametrize("distribution, names", [("ring", {"modes", "high_quality", "reverse_kl"}),
-                                                 ("gaussian1d", {"wasserstein1", "ks"})])
+@pytest.mark.parametrize(
+    "distribution, names", [("ring", {"modes", "high_quality", "reverse_kl"}), ("gaussian1d", {"wasserstein1", "ks"})]
+)
 def test_toy_metrics_are_logged_each_validation(tmp_path, distribution, names):
     model = GAN(data_shape=(2,) if distribution == "ring" else (1,), z_dim=4, g_hidden=(16,), d_hidden=(16,))
     callback = ToyMetrics(num_samples=500)
