@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from lightning.pytorch import Trainer
@@ -26,3 +29,12 @@ def tiny_trainer(root: Path, max_steps: int, **overrides) -> Trainer:
     )
     options.update(overrides)
     return Trainer(**options)
+
+
+def run_in_repo(*args: str, env: dict[str, str] | None = None, timeout: int = 180) -> subprocess.CompletedProcess:
+    """``python ARGS`` in a fresh process at the repository root (one torch thread; ``env`` adds variables); the
+    test asserts on the return code and shows the end of stderr."""
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, *args], cwd=REPO, env=full_env, capture_output=True, text=True, timeout=timeout
+    )

@@ -3,27 +3,15 @@ draw different noise and data, and log identical (synchronised) metrics. Each ca
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 import torch
 
-from tests.helpers import REPO
+from tests.helpers import run_in_repo
 
 
 @pytest.mark.parametrize("family", ["gan", "dcgan"])
 def test_two_rank_ddp_keeps_ranks_in_sync(tmp_path, family, shapes_classifier_for_ddp):
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.ddp_run", str(tmp_path), family, shapes_classifier_for_ddp],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    done = run_in_repo("-m", "tests.ddp_run", str(tmp_path), family, shapes_classifier_for_ddp)
     assert done.returncode == 0, done.stderr[-3000:]
     rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
     assert rank0["world_size"] == 2 and rank0["global_step"] == rank1["global_step"] == 6
@@ -56,47 +44,13 @@ def shapes_classifier_for_ddp(tmp_path_factory) -> str:
 def test_cli_ddp_strategy_trains_with_the_default_callbacks_and_a_logger(tmp_path):
     """``--trainer.strategy ddp`` (plain: the CLI makes it tolerate the unused parameters of the D and G steps)
     with the CLI's sample and toy-metric callbacks and its TensorBoard logger."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "cli.py",
-            "fit",
-            "--model",
-            "GAN",
-            "--data",
-            "Toy",
-            "--model.g_hidden",
-            "[16]",
-            "--model.d_hidden",
-            "[16]",
-            "--data.num_train",
-            "512",
-            "--data.batch_size",
-            "32",
-            "--trainer.accelerator",
-            "cpu",
-            "--trainer.strategy",
-            "ddp",
-            "--trainer.devices",
-            "2",
-            "--trainer.max_steps",
-            "6",
-            "--trainer.val_check_interval",
-            "3",
-            "--trainer.limit_val_batches",
-            "1",
-            "--trainer.enable_progress_bar",
-            "false",
-            "--trainer.default_root_dir",
-            str(tmp_path),
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    args = (
+        "fit --model GAN --data Toy --model.g_hidden [16] --model.d_hidden [16] --data.num_train 512 "
+        "--data.batch_size 32 --trainer.accelerator cpu --trainer.strategy ddp --trainer.devices 2 "
+        "--trainer.max_steps 6 --trainer.val_check_interval 3 --trainer.limit_val_batches 1 "
+        "--trainer.enable_progress_bar false"
+    ).split()
+    done = run_in_repo("cli.py", *args, "--trainer.default_root_dir", str(tmp_path))
     assert done.returncode == 0, done.stderr[-3000:]
     version = tmp_path / "lightning_logs" / "version_0"
     assert sorted(p.name for p in (version / "samples").glob("*.png")) == [

@@ -4,17 +4,14 @@ through the Python API and through the CLI (``--trainer.logger WandbLogger``).""
 from __future__ import annotations
 
 import json
-import os
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 from lightning.pytorch.loggers import WandbLogger
 
 from datamodules import Toy
 from lit_gans.callbacks import LogSamples, ToyMetrics
-from tests.helpers import REPO, tiny_trainer
+from tests.helpers import run_in_repo, tiny_trainer
 from tests.test_base import tiny_gan
 
 OFFLINE = {"WANDB_MODE": "offline", "WANDB_SILENT": "true", "WANDB_DISABLE_GIT": "true", "WANDB_CONSOLE": "off"}
@@ -87,46 +84,19 @@ def test_wandb_offline_run_writes_losses_metrics_and_images(tmp_path, monkeypatc
 
 
 def test_wandb_logger_from_the_cli(tmp_path):
-    env = {**os.environ, **OFFLINE, "PYTHONPATH": str(REPO)}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "cli.py",
-            "fit",
-            "--model",
-            "GAN",
-            "--data",
-            "Toy",
-            "--model.g_hidden",
-            "[16]",
-            "--model.d_hidden",
-            "[16]",
-            "--data.num_train",
-            "256",
-            "--data.batch_size",
-            "32",
-            "--trainer.max_steps",
-            "4",
-            "--trainer.val_check_interval",
-            "4",
-            "--trainer.log_every_n_steps",
-            "1",
-            "--trainer.enable_progress_bar",
-            "false",
-            "--trainer.logger",
-            "WandbLogger",
-            "--trainer.logger.offline",
-            "true",
-            "--trainer.logger.save_dir",
-            str(tmp_path),
-            "--trainer.default_root_dir",
-            str(tmp_path),
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    args = (
+        "fit --model GAN --data Toy --model.g_hidden [16] --model.d_hidden [16] --data.num_train 256 "
+        "--data.batch_size 32 --trainer.max_steps 4 --trainer.val_check_interval 4 --trainer.log_every_n_steps 1 "
+        "--trainer.enable_progress_bar false --trainer.logger WandbLogger --trainer.logger.offline true"
+    ).split()
+    done = run_in_repo(
+        "cli.py",
+        *args,
+        "--trainer.logger.save_dir",
+        str(tmp_path),
+        "--trainer.default_root_dir",
+        str(tmp_path),
+        env=OFFLINE,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     check_run(only_run(tmp_path), "samples/samples_plot")

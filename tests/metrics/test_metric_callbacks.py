@@ -28,16 +28,14 @@ def run(tmp_path, callback, model=None, data=None, max_steps=2):
     return trainer
 
 
+def classifier_metrics(classifier: str, cache_dir, **overrides) -> ImageMetrics:
+    """ImageMetrics on a tiny budget with the Shapes classifier as extractor."""
+    options = dict(num_fake=20, num_real=20, batch_size=20, is_splits=2, kid_subsets=2, cache_dir=str(cache_dir))
+    return ImageMetrics(ClassifierFeatures(classifier), **{**options, **overrides})
+
+
 def test_classifier_metrics_are_logged_with_their_protocol_and_cached(tmp_path, shapes_classifier):
-    metrics = ImageMetrics(
-        ClassifierFeatures(shapes_classifier),
-        num_fake=40,
-        num_real=60,
-        batch_size=20,
-        is_splits=2,
-        kid_subsets=5,
-        cache_dir=str(tmp_path / "cache"),
-    )
+    metrics = classifier_metrics(shapes_classifier, tmp_path / "cache", num_fake=40, num_real=60, kid_subsets=5)
     trainer = run(tmp_path / "a", metrics, model=tiny_dcgan(ema_decay=0.9))
     logged = trainer.logged_metrics
     assert {"val/fid", "val/is", "val/is_std", "val/kid", "val/kid_std"} <= set(logged)
@@ -51,31 +49,14 @@ def test_classifier_metrics_are_logged_with_their_protocol_and_cached(tmp_path, 
     assert records[-1]["protocol"] == protocol
     assert len(list((tmp_path / "cache").glob("*.pt"))) == 1
 
-    again = ImageMetrics(
-        ClassifierFeatures(shapes_classifier),
-        num_fake=40,
-        num_real=60,
-        batch_size=20,
-        is_splits=2,
-        kid_subsets=5,
-        cache_dir=str(tmp_path / "cache"),
-    )
+    again = classifier_metrics(shapes_classifier, tmp_path / "cache", num_fake=40, num_real=60, kid_subsets=5)
     run(tmp_path / "b", again)
     assert again.protocol["real_features"] == protocol["real_features"].replace("computed", "cache")
 
 
 def test_a_change_of_data_or_count_never_reuses_cached_features(tmp_path, shapes_classifier):
     def metrics(num_real: int) -> ImageMetrics:
-        return ImageMetrics(
-            ClassifierFeatures(shapes_classifier),
-            num_fake=20,
-            num_real=num_real,
-            batch_size=20,
-            is_splits=2,
-            kid_subsets=2,
-            metrics=("fid",),
-            cache_dir=str(tmp_path / "cache"),
-        )
+        return classifier_metrics(shapes_classifier, tmp_path / "cache", num_real=num_real, metrics=("fid",))
 
     first = metrics(40)
     run(tmp_path / "a", first)
