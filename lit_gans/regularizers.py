@@ -1,9 +1,16 @@
-"""Constraints and penalties on the discriminator, as pure functions that work for any input shape."""
+"""Constraints and penalties on the discriminator, as pure functions that work for any input shape: points
+``[N, D]``, images ``[N, C, H, W]``. The penalties differentiate D's output with respect to its *input* and keep that
+graph (``create_graph=True``), so their gradient flows into D's parameters and nowhere else (the inputs are
+detached: no gradient reaches G)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
-from torch import nn
+from torch import Tensor, nn
+
+Critic = Callable[[Tensor], Tensor]
 
 
 @torch.no_grad()
@@ -14,3 +21,42 @@ def clip_weights_(module: nn.Module, clip_value: float) -> None:
         raise ValueError(f"clip_value must be positive, got {clip_value}")
     for parameter in module.parameters():
         parameter.clamp_(-clip_value, clip_value)
+
+
+def per_sample_uniform(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    """``alpha ~ U[0, 1]``, one per sample, shaped ``[N, 1, ..., 1]`` to broadcast over ``x``'s other dimensions."""
+    return torch.rand(x.shape[0], *[1] * (x.ndim - 1), device=x.device, dtype=x.dtype, generator=generator)
+
+
+def input_gradient_norm(critic: Critic, x: Tensor) -> Tensor:
+    """``||grad_x D(x)||_2`` per sample, ``[N]``, differentiable with respect to D's parameters."""
+    x = x.detach().requires_grad_(True)
+    (gradient,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
+    return gradient.flatten(1).norm(2, dim=1)
+
+
+def gradient_penalty(critic: Critic, real: Tensor, fake: Tensor, target: float = 1.0) -> Tensor:
+    """WGAN-GP (Gulrajani 2017, Algorithm 1): ``E[(||grad D(x_hat)||_2 - 1)^2]`` on the interpolates
+    ``x_hat = alpha x + (1 - alpha) G(z)``, one ``alpha ~ U[0, 1]`` per sample (not per element). ``lambda`` is the
+    caller's weight."""
+    alpha = per_sample_uniform(real)
+    interpolates = alpha * real.detach() + (1 - alpha) * fake.detach()
+    return (input_gradient_norm(critic, interpolates) - target).square().mean()
+
+
+def dragan_penalty(critic: Critic, real: Tensor, perturbation: float = 0.5, target: float = 1.0) -> Tensor:
+    """DRAGAN (Kodali 2017): the gradient penalty around the data, on ``x_hat = x + alpha (x_p - x)`` with the
+    perturbed ``x_p = x + perturbation * std(x) * u``, ``u ~ U[0, 1]`` per element and ``alpha ~ U[0, 1]`` per
+    sample (the per-element ``alpha`` of PyTorch-GAN's DRAGAN is a known bug)."""
+    real = real.detach()
+    perturbed = real + perturbation * real.std() * torch.rand_like(real)
+    alpha = per_sample_uniform(real)
+    return (input_gradient_norm(critic, real + alpha * (perturbed - real)) - target).square().mean()
+
+
+def wgan_div_penalty(critic: Critic, real: Tensor, fake: Tensor, k: float = 2.0, p: float = 6.0) -> Tensor:
+    """WGAN-div (Wu 2018): ``k E[||grad D(x)||^p]`` with ``x`` drawn from the real and the generated samples (half
+    each: the mean of the two expectations), the Wasserstein-divergence term; the paper's defaults are k 2, p 6."""
+    real_term = input_gradient_norm(critic, real).pow(p).mean()
+    fake_term = input_gradient_norm(critic, fake).pow(p).mean()
+    return k * (real_term + fake_term) / 2
