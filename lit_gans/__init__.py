@@ -6,7 +6,19 @@ among the imported subclasses of ``GANModule``).
 
 from lit_gans.base import GANModule
 from lit_gans.errors import LitGansError
-from lit_gans.gans import DCGAN, GAN
+from lit_gans.gans import DCGAN, DRAGAN, GAN, LSGAN, SAGAN, SNGAN, WGAN, WGANGP, WGANDiv
 
-__all__ = ["DCGAN", "GAN", "GANModule", "LitGansError"]
+__all__ = [
+    "DCGAN",
+    "DRAGAN",
+    "GAN",
+    "GANModule",
+    "LSGAN",
+    "LitGansError",
+    "SAGAN",
+    "SNGAN",
+    "WGAN",
+    "WGANDiv",
+    "WGANGP",
+]
 __version__ = "0.1.0"

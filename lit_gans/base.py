@@ -132,6 +132,10 @@ class GANModule(LightningModule):
         device = generator.device if generator is not None else self.device
         return torch.randn(n, self.z_dim, generator=generator, device=device).to(self.device)
 
+    def draw_fake(self, n: int) -> Tensor:
+        """``G(z)`` for ``n`` fresh ``z ~ N(0, I)``, with G's graph (detach it in a D step)."""
+        return self.generator(self.sample_latent(n))
+
     def generate(self, latent: Tensor, net: nn.Module | None = None) -> Tensor:
         """``G(latent)`` with ``net`` as G (the trained G by default, its EMA copy when sampling); models with
         conditions or codes override this."""

@@ -230,3 +230,14 @@ def test_missing_inception_weights_offline(capsys, tmp_path, monkeypatch):
     ]
     message = fail_message(capsys, argv)
     assert "no Inception weights found" in message and "LIT_GANS_INCEPTION_WEIGHTS" in message
+
+
+@pytest.mark.parametrize("config", sorted(str(p.relative_to(REPO)) for p in (REPO / "configs").rglob("*.yaml")))
+def test_every_config_parses(config, capsys, monkeypatch):
+    """Each preset (alone, or with a datamodule when it names only the model) gives a valid full config."""
+    monkeypatch.chdir(REPO)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", f"--config={config}", "--print_config"])
+    assert exit_info.value.code == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["model"]["class_path"].startswith("lit_gans.")

@@ -1,6 +1,14 @@
 """Reusable generators and discriminators."""
 
+from lit_gans.networks.build import generator_and_discriminator
 from lit_gans.networks.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_layout
 from lit_gans.networks.mlp import MLPDiscriminator, MLPGenerator
 
-__all__ = ["DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "dcgan_layout"]
+__all__ = [
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "dcgan_layout",
+    "generator_and_discriminator",
+]

@@ -8,10 +8,14 @@ stride-2 stages follow from ``image_size = s * 2^k``, so 28 (7 -> 14 -> 28), 32,
 
 from __future__ import annotations
 
+from typing import Literal
+
 from torch import Tensor, nn
 
 from lit_gans.errors import LitGansError
-from lit_gans.layers import check_shape
+from lit_gans.layers import SelfAttention, check_shape
+
+Norm = Literal["batch", "layer", "none"]
 
 
 def dcgan_layout(image_size: int) -> tuple[int, int]:
@@ -32,9 +36,10 @@ class DCGANGenerator(nn.Module):
 
     z is a 1x1 map; a transposed conv of kernel ``s`` makes the ``s x s`` start with ``features * 2^(k-1)``
     channels; each of the ``k`` stages doubles the size and halves the channels; the last one outputs ``channels``.
+    ``attention`` adds SAGAN's self-attention block before that last stage (at half the image size).
     """
 
-    def __init__(self, z_dim: int, image_size: int, channels: int, features: int = 64) -> None:
+    def __init__(self, z_dim: int, image_size: int, channels: int, features: int = 64, attention: bool = False) -> None:
         super().__init__()
         self.z_dim, self.image_size, self.channels = z_dim, image_size, channels
         start, stages = dcgan_layout(image_size)
@@ -51,6 +56,8 @@ class DCGANGenerator(nn.Module):
                 nn.ReLU(True),
             ]
             width //= 2
+        if attention:
+            layers.append(SelfAttention(width))
         layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1, bias=False), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         self.apply(dcgan_init_)
@@ -62,20 +69,28 @@ class DCGANGenerator(nn.Module):
 
 class DCGANDiscriminator(nn.Module):
     """``x [N, channels, image_size, image_size] -> logits [N]``, the mirror of the generator: ``k`` stride-2
-    convs (``features``, doubling; no BatchNorm on the first), then a conv of kernel ``s`` down to one logit."""
+    convs (``features``, doubling; no normalization on the first), then a conv of kernel ``s`` down to one logit.
 
-    def __init__(self, image_size: int, channels: int, features: int = 64) -> None:
+    ``norm``: ``batch`` (the paper), ``layer`` (per-sample, over C, H, W: for critics with a per-sample gradient
+    penalty, which BatchNorm breaks by mixing the samples of a batch) or ``none`` (e.g. under spectral norm).
+    ``attention`` adds SAGAN's self-attention block after the first stage (at half the image size).
+    """
+
+    def __init__(
+        self, image_size: int, channels: int, features: int = 64, norm: Norm = "batch", attention: bool = False
+    ) -> None:
         super().__init__()
+        if norm not in ("batch", "layer", "none"):
+            raise LitGansError(f"norm must be 'batch', 'layer' or 'none', got {norm!r}")
         self.image_size, self.channels = image_size, channels
         start, stages = dcgan_layout(image_size)
         layers: list[nn.Module] = [nn.Conv2d(channels, features, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
+        if attention:
+            layers.append(SelfAttention(features))
         width = features
         for _ in range(stages - 1):
-            layers += [
-                nn.Conv2d(width, width * 2, 4, 2, 1, bias=False),
-                nn.BatchNorm2d(width * 2),
-                nn.LeakyReLU(0.2, True),
-            ]
+            layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=norm == "none"), *_norm(norm, width * 2)]
+            layers.append(nn.LeakyReLU(0.2, True))
             width *= 2
         layers.append(nn.Conv2d(width, 1, start, 1, 0, bias=False))
         self.net = nn.Sequential(*layers)
@@ -86,10 +101,18 @@ class DCGANDiscriminator(nn.Module):
         return self.net(x).flatten()
 
 
+def _norm(norm: Norm, channels: int) -> list[nn.Module]:
+    if norm == "batch":
+        return [nn.BatchNorm2d(channels)]
+    if norm == "layer":
+        return [nn.GroupNorm(1, channels)]  # one group: normalises each sample over (C, H, W)
+    return []
+
+
 def dcgan_init_(module: nn.Module) -> None:
     """The paper's initialisation: conv weights ~ N(0, 0.02), BatchNorm scale ~ N(1, 0.02) and shift 0."""
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
         nn.init.normal_(module.weight, 0.0, 0.02)
-    elif isinstance(module, nn.BatchNorm2d):
+    elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)):
         nn.init.normal_(module.weight, 1.0, 0.02)
         nn.init.zeros_(module.bias)

@@ -45,6 +45,18 @@ CASES = {
         lambda: Shapes(image_size=64, channels=3, num_train=32, num_val=8, batch_size=8),
     ),
 }
+# the objective family: each on 2D points (MLPs) and on 28x28 grey images (DCGAN-style nets)
+for _name in ("WGAN", "WGANGP", "WGANDiv", "DRAGAN", "LSGAN", "SNGAN", "SAGAN"):
+    CASES[f"{_name}-ring"] = (
+        getattr(lit_gans, _name),
+        dict(z_dim=4, g_hidden=(16, 16), d_hidden=(16,)),
+        lambda: Toy("ring", 128, 32, batch_size=32),
+    )
+    CASES[f"{_name}-28"] = (
+        getattr(lit_gans, _name),
+        dict(z_dim=8, g_features=4, d_features=4),
+        lambda: Shapes(image_size=28, channels=1, num_train=64, num_val=16, batch_size=16),
+    )
 
 
 def test_every_model_has_a_smoke_case():
@@ -64,7 +76,7 @@ def test_train_save_reload_sample(tmp_path, case):
     path = tmp_path / "model.ckpt"
     trainer.save_checkpoint(path)
     reloaded = cls.load_from_checkpoint(path, weights_only=True)
-    assert (reloaded.d_steps, reloaded.g_steps) == (3, 3)
+    assert (reloaded.d_steps, reloaded.g_steps) == (3, 3 // model.n_critic)
 
     latent = model.sample_latent(6, generator=torch.Generator().manual_seed(1))
     samples = reloaded.sample_from(latent)

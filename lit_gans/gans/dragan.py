@@ -1,0 +1,72 @@
+"""DRAGAN: Kodali, Abernethy, Hays & Kira 2017, "On Convergence and Stability of GANs" (arXiv:1705.07215).
+
+The 2014 objective plus a gradient penalty only around the real data, against the sharp D gradients of local
+equilibria that cause mode collapse (defaults lambda = 10, perturbation 0.5, Adam 1e-4, betas (0.5, 0.9)):
+
+    D: descend  -log D(x) - log(1 - D(G(z))) + lambda E[(||grad D(x + delta)||_2 - 1)^2],
+                delta = alpha (x_p - x), x_p = x + 0.5 std(x) u, u ~ U[0, 1], alpha ~ U[0, 1] per sample
+    G: descend  -log D(G(z))
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from torch import Tensor
+
+from lit_gans.base import GANModule
+from lit_gans.losses import discriminator_accuracy, non_saturating_d_loss, non_saturating_g_loss
+from lit_gans.networks import generator_and_discriminator
+from lit_gans.regularizers import dragan_penalty
+
+
+class DRAGAN(GANModule):
+    """GAN with DRAGAN's gradient penalty around the data.
+
+    Args:
+        data_shape: ``(C, H, W)`` (DCGAN nets, layer-normalised D) or ``(D,)`` (MLPs); linked from the data.
+        g_features, d_features: channels of the conv nets; g_hidden, d_hidden: widths of the MLPs.
+        lambda_dragan: weight of the penalty; perturbation: size of ``x_p - x`` in units of the data's std.
+    """
+
+    def __init__(
+        self,
+        data_shape: tuple[int, ...] = (1, 28, 28),
+        z_dim: int = 100,
+        g_features: int = 64,
+        d_features: int = 64,
+        g_hidden: tuple[int, ...] = (256, 256, 256),
+        d_hidden: tuple[int, ...] = (256, 256, 256),
+        lambda_dragan: float = 10.0,
+        perturbation: float = 0.5,
+        lr_g: float = 1e-4,
+        lr_d: float = 1e-4,
+        betas_g: tuple[float, float] = (0.5, 0.9),
+        betas_d: tuple[float, float] = (0.5, 0.9),
+        n_critic: int = 1,
+        num_fixed_samples: int = 64,
+        fixed_noise_seed: int = 0,
+        ema_decay: float = 0.0,
+        nonfinite: Literal["stop", "skip"] = "stop",
+    ) -> None:
+        super().__init__(
+            z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite
+        )
+        self.save_hyperparameters()
+        self.lambda_dragan, self.perturbation = lambda_dragan, perturbation
+        self.generator, self.discriminator = generator_and_discriminator(
+            data_shape, z_dim, g_features, d_features, g_hidden, d_hidden, d_norm="layer"
+        )
+
+    def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
+        real = batch[0]
+        real_logits, fake_logits = self.discriminator(real), self.discriminator(self.draw_fake(len(real)).detach())
+        penalty = dragan_penalty(self.discriminator, real, self.perturbation)
+        return {
+            "loss": non_saturating_d_loss(real_logits, fake_logits) + self.lambda_dragan * penalty,
+            "penalty": penalty,
+            "accuracy": discriminator_accuracy(real_logits, fake_logits),
+        }
+
+    def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
+        return {"loss": non_saturating_g_loss(self.discriminator(self.draw_fake(len(batch[0]))))}

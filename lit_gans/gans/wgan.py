@@ -1,0 +1,75 @@
+"""WGAN: Arjovsky, Chintala & Bottou 2017, "Wasserstein GAN" (arXiv:1701.07875).
+
+Algorithm 1 (defaults alpha = 5e-5, c = 0.01, n_critic = 5, RMSprop):
+
+    critic: descend  E[f(G(z))] - E[f(x)]        then clip every weight w <- clip(w, -c, c)
+    G:      descend  -E[f(G(z))]                  once every n_critic critic steps
+
+The critic ``f`` has no sigmoid; clipping keeps it (roughly) K-Lipschitz, so ``E[f(x)] - E[f(G(z))]`` estimates the
+Earth-Mover distance up to K (logged as ``train/d/wasserstein``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+from lit_gans.base import GANModule
+from lit_gans.losses import wasserstein_d_loss, wasserstein_g_loss
+from lit_gans.networks import generator_and_discriminator
+from lit_gans.regularizers import clip_weights_
+
+
+class WGAN(GANModule):
+    """Wasserstein GAN with weight clipping.
+
+    Args:
+        data_shape: ``(C, H, W)`` (DCGAN nets) or ``(D,)`` (MLPs, for toy points); linked from the data by the CLI.
+        g_features, d_features: channels of the conv nets; g_hidden, d_hidden: widths of the MLPs.
+        clip_value: ``c``, the bound of every critic weight.
+        lr_g, lr_d: RMSprop learning rates (``alpha``); RMSprop has no betas.
+    """
+
+    def __init__(
+        self,
+        data_shape: tuple[int, ...] = (1, 28, 28),
+        z_dim: int = 100,
+        g_features: int = 64,
+        d_features: int = 64,
+        g_hidden: tuple[int, ...] = (256, 256, 256),
+        d_hidden: tuple[int, ...] = (256, 256, 256),
+        clip_value: float = 0.01,
+        lr_g: float = 5e-5,
+        lr_d: float = 5e-5,
+        n_critic: int = 5,
+        num_fixed_samples: int = 64,
+        fixed_noise_seed: int = 0,
+        ema_decay: float = 0.0,
+        nonfinite: Literal["stop", "skip"] = "stop",
+    ) -> None:
+        no_betas = (0.0, 0.0)  # RMSprop has none
+        super().__init__(
+            z_dim, lr_g, lr_d, no_betas, no_betas, n_critic, num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite
+        )
+        self.save_hyperparameters()
+        self.clip_value = clip_value
+        self.generator, self.discriminator = generator_and_discriminator(
+            data_shape, z_dim, g_features, d_features, g_hidden, d_hidden
+        )
+
+    def make_optimizer(self, params, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
+        return torch.optim.RMSprop(params, lr=lr)
+
+    def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
+        real = batch[0]
+        fake = self.draw_fake(len(real)).detach()
+        critic_loss = wasserstein_d_loss(self.discriminator(real), self.discriminator(fake))
+        return {"loss": critic_loss, "wasserstein": -critic_loss.detach()}  # E[f(x)] - E[f(G(z))]
+
+    def after_d_step(self) -> None:
+        clip_weights_(self.discriminator, self.clip_value)
+
+    def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
+        return {"loss": wasserstein_g_loss(self.discriminator(self.draw_fake(len(batch[0]))))}

@@ -1,0 +1,71 @@
+"""WGAN-GP: Gulrajani, Ahmed, Arjovsky, Dumoulin & Courville 2017, "Improved Training of Wasserstein GANs"
+(arXiv:1704.00028).
+
+Algorithm 1 (defaults lambda = 10, n_critic = 5, Adam alpha = 1e-4, beta1 = 0, beta2 = 0.9):
+
+    critic: descend  E[D(G(z))] - E[D(x)] + lambda E[(||grad D(x_hat)||_2 - 1)^2],
+                     x_hat = eps x + (1 - eps) G(z), eps ~ U[0, 1] per sample
+    G:      descend  -E[D(G(z))]
+
+No BatchNorm in the critic (section 4: the penalty is per sample, BatchNorm couples the samples of a batch): the
+conv critic uses layer normalization, as the paper suggests.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from torch import Tensor
+
+from lit_gans.base import GANModule
+from lit_gans.losses import wasserstein_d_loss, wasserstein_g_loss
+from lit_gans.networks import generator_and_discriminator
+from lit_gans.regularizers import gradient_penalty
+
+
+class WGANGP(GANModule):
+    """Wasserstein GAN with gradient penalty.
+
+    Args:
+        data_shape: ``(C, H, W)`` (DCGAN nets, layer-normalised critic) or ``(D,)`` (MLPs); linked from the data.
+        g_features, d_features: channels of the conv nets; g_hidden, d_hidden: widths of the MLPs.
+        lambda_gp: weight of the gradient penalty.
+    """
+
+    def __init__(
+        self,
+        data_shape: tuple[int, ...] = (1, 28, 28),
+        z_dim: int = 100,
+        g_features: int = 64,
+        d_features: int = 64,
+        g_hidden: tuple[int, ...] = (256, 256, 256),
+        d_hidden: tuple[int, ...] = (256, 256, 256),
+        lambda_gp: float = 10.0,
+        lr_g: float = 1e-4,
+        lr_d: float = 1e-4,
+        betas_g: tuple[float, float] = (0.0, 0.9),
+        betas_d: tuple[float, float] = (0.0, 0.9),
+        n_critic: int = 5,
+        num_fixed_samples: int = 64,
+        fixed_noise_seed: int = 0,
+        ema_decay: float = 0.0,
+        nonfinite: Literal["stop", "skip"] = "stop",
+    ) -> None:
+        super().__init__(
+            z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite
+        )
+        self.save_hyperparameters()
+        self.lambda_gp = lambda_gp
+        self.generator, self.discriminator = generator_and_discriminator(
+            data_shape, z_dim, g_features, d_features, g_hidden, d_hidden, d_norm="layer"
+        )
+
+    def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
+        real = batch[0]
+        fake = self.draw_fake(len(real)).detach()
+        critic_loss = wasserstein_d_loss(self.discriminator(real), self.discriminator(fake))
+        penalty = gradient_penalty(self.discriminator, real, fake)
+        return {"loss": critic_loss + self.lambda_gp * penalty, "wasserstein": -critic_loss.detach(), "gp": penalty}
+
+    def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
+        return {"loss": wasserstein_g_loss(self.discriminator(self.draw_fake(len(batch[0]))))}
