@@ -55,13 +55,11 @@ class GAN(GANModule):
 
     def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
         real = batch[0]
-        fake = self.generator(self.sample_latent(real.shape[0])).detach()
-        real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
+        real_logits, fake_logits = self.discriminator(real), self.discriminator(self.draw_fake(len(real)).detach())
         return {
             "loss": non_saturating_d_loss(real_logits, fake_logits),  # -log D(x) - log(1 - D(G(z)))
             "accuracy": discriminator_accuracy(real_logits, fake_logits),
         }
 
     def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
-        fake_logits = self.discriminator(self.generator(self.sample_latent(batch[0].shape[0])))
-        return {"loss": non_saturating_g_loss(fake_logits)}  # -log D(G(z))
+        return {"loss": non_saturating_g_loss(self.discriminator(self.draw_fake(len(batch[0]))))}  # -log D(G(z))
