@@ -66,9 +66,9 @@ class GANDataModule(LightningDataModule):
     model before any data is read.
 
     The training order is a function of ``shuffle_seed`` (by default the seed of ``seed_everything``, the same on
-    every DDP rank) and the epoch; the datamodule counts the batches trained in
-    the current epoch and saves ``{"epoch", "batches"}`` in checkpoints, so a run resumed mid-epoch continues with
-    the very next batch (single process; under DDP a mid-epoch resume replays the epoch's order from its start).
+    every DDP rank) and the epoch. The datamodule counts the batches trained in the current epoch and saves
+    ``{"epoch", "batches"}`` in checkpoints, so a run resumed mid-epoch continues with the very next batch (single
+    process; under DDP a mid-epoch resume replays the epoch's order from its start).
     """
 
     def __init__(self, batch_size: int, num_workers: int, shuffle_seed: int | None = None) -> None:
