@@ -205,7 +205,12 @@ def classifier_command(argv: list[str]) -> None:
     parser.add_argument("--epochs", type=int, default=3, help="passes over the training split")
     parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (one-cycle schedule)")
     parser.add_argument("--width", type=int, default=32, help="channels of the first conv layer")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the initialisation and dropout (the data order follows --data.shuffle_seed)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the initialisation and dropout (the data order follows --data.shuffle_seed)",
+    )
     config = parser.parse_args(argv)
     datamodule = parser.instantiate(config).data
     model, info = train_classifier(datamodule, config.epochs, config.lr, config.width, config.seed)
