@@ -18,22 +18,6 @@ from pathlib import Path
 import torch
 
 
-def constructed_inception_weights(folder: Path) -> str:
-    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
-
-    empty = folder / "empty.pth"
-    torch.save({}, empty)
-    original = FeatureExtractorInceptionV3.load_state_dict
-    FeatureExtractorInceptionV3.load_state_dict = lambda self, state_dict, strict=True: None
-    try:
-        net = FeatureExtractorInceptionV3("constructed", ["2048"], feature_extractor_weights_path=str(empty))
-    finally:
-        FeatureExtractorInceptionV3.load_state_dict = original
-    path = folder / "constructed-inception.pth"
-    torch.save(net.state_dict(), path)
-    return str(path)
-
-
 def seconds_per_10k(extractor, images: torch.Tensor, batch_size: int) -> float:
     extractor(images[:2])  # warm-up
     start = time.perf_counter()
@@ -51,6 +35,7 @@ def main() -> None:
         inception_score,
         kernel_inception_distance,
     )
+    from lit_gans.metrics.extractors import write_random_inception_weights
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--classifier", required=True)
@@ -63,7 +48,8 @@ def main() -> None:
     classifier = ClassifierFeatures(args.classifier)
     rows.append(("classifier (28x28, 128-d features)", seconds_per_10k(classifier, images, 500), len(images)))
     with tempfile.TemporaryDirectory() as folder:
-        inception = InceptionV3Features(weights_path=constructed_inception_weights(Path(folder)))
+        weights = write_random_inception_weights(Path(folder) / "random-inception.pth")
+        inception = InceptionV3Features(weights_path=str(weights))
         n = args.inception_images
         rows.append(("inception-v3 (299x299, 2048-d)", seconds_per_10k(inception, images[:n], 50), n))
 

@@ -211,8 +211,10 @@ class GANModule(LightningModule):
             self.log("g_loss", logs["train/g/loss"], prog_bar=True, logger=False)
 
     def on_train_epoch_end(self) -> None:
-        schedulers = self.lr_schedulers()
-        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []:
+        schedulers = self.lr_schedulers()  # None, one scheduler, or a list
+        if schedulers is None:
+            return
+        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
             scheduler.step()
 
     def _backward_checked(

@@ -31,10 +31,12 @@ def tiny_trainer(root: Path, max_steps: int, **overrides) -> Trainer:
     return Trainer(**options)
 
 
-def run_in_repo(*args: str, env: dict[str, str] | None = None, timeout: int = 180) -> subprocess.CompletedProcess:
-    """``python ARGS`` in a fresh process at the repository root (one torch thread; ``env`` adds variables); the
-    test asserts on the return code and shows the end of stderr."""
+def run_in_repo(
+    *args: str, env: dict[str, str] | None = None, timeout: int = 180, cwd: Path = REPO
+) -> subprocess.CompletedProcess:
+    """``python ARGS`` in a fresh process that imports this checkout, run in ``cwd`` (the repository root by
+    default; one torch thread; ``env`` adds variables); the test asserts on the return code and shows stderr."""
     full_env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", **(env or {})}
     return subprocess.run(
-        [sys.executable, *args], cwd=REPO, env=full_env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
     )

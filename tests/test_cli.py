@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import pytest
 import torch
@@ -12,7 +10,7 @@ import yaml
 from PIL import Image
 
 from cli import main
-from tests.helpers import REPO
+from tests.helpers import REPO, run_in_repo
 
 TINY_DCGAN = [
     "--model=DCGAN",
@@ -31,10 +29,7 @@ CSV = ["--trainer.logger=CSVLogger", "--trainer.logger.save_dir=.", "--trainer.l
 
 
 def run_cli(*args: str, cwd) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run(
-        [sys.executable, str(REPO / "cli.py"), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300
-    )
+    return run_in_repo(str(REPO / "cli.py"), *args, cwd=cwd, env={"PYTHONUNBUFFERED": "1"}, timeout=300)
 
 
 def fail_message(capsys, argv: list[str]) -> str:

@@ -10,8 +10,8 @@ from tests.helpers import run_in_repo
 
 
 @pytest.mark.parametrize("family", ["gan", "dcgan"])
-def test_two_rank_ddp_keeps_ranks_in_sync(tmp_path, family, shapes_classifier_for_ddp):
-    done = run_in_repo("-m", "tests.ddp_run", str(tmp_path), family, shapes_classifier_for_ddp)
+def test_two_rank_ddp_keeps_ranks_in_sync(tmp_path, family, shapes_classifier):
+    done = run_in_repo("-m", "tests.ddp_run", str(tmp_path), family, shapes_classifier)
     assert done.returncode == 0, done.stderr[-3000:]
     rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
     assert rank0["world_size"] == 2 and rank0["global_step"] == rank1["global_step"] == 6
@@ -30,15 +30,6 @@ def test_two_rank_ddp_keeps_ranks_in_sync(tmp_path, family, shapes_classifier_fo
     expected = {"gan": {"val/modes", "val/high_quality", "val/reverse_kl"}, "dcgan": {"val/fid", "val/is", "val/kid"}}
     assert expected[family] <= set(rank0["metrics"])
     assert rank0["metrics"] == rank1["metrics"]
-
-
-@pytest.fixture(scope="module")
-def shapes_classifier_for_ddp(tmp_path_factory) -> str:
-    from datamodules import Shapes
-    from lit_gans.metrics.classifier import save_classifier, train_classifier
-
-    model, info = train_classifier(Shapes(image_size=16, num_train=256, num_val=64, batch_size=64), epochs=1, width=8)
-    return str(save_classifier(model, info, tmp_path_factory.mktemp("ddp") / "shapes.pt"))
 
 
 def test_cli_ddp_strategy_trains_with_the_default_callbacks_and_a_logger(tmp_path):

@@ -151,6 +151,28 @@ def download_file(url: str, target: Path, timeout: float) -> None:
         socket.setdefaulttimeout(previous)
 
 
+def write_random_inception_weights(path: str | Path, seed: int = 0) -> Path:
+    """Write a weights file with the FID Inception's exact keys and shapes and random values, built by constructing
+    torch-fidelity's network with its weight loading switched off. It exercises and times the Inception pipeline
+    offline (the time is the real network's); the features it gives mean nothing."""
+    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    empty = path.with_suffix(".empty.pth")
+    torch.save({}, empty)
+    load = FeatureExtractorInceptionV3.load_state_dict
+    FeatureExtractorInceptionV3.load_state_dict = lambda self, state_dict, strict=True: None
+    try:
+        torch.manual_seed(seed)
+        net = FeatureExtractorInceptionV3("random", ["2048"], feature_extractor_weights_path=str(empty))
+    finally:
+        FeatureExtractorInceptionV3.load_state_dict = load
+        empty.unlink()
+    torch.save(net.state_dict(), path)
+    return path
+
+
 class ClassifierFeatures(FeatureExtractor):
     """Features and logits of a dataset classifier written by ``python cli.py classifier``.
 

@@ -49,10 +49,9 @@ def test_spectral_norm_covers_every_layer_of_the_papers_nets(cls, g_normalised, 
     def layers(net):
         return [m for m in net.modules() if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]
 
-    d_layers = [m for m in layers(model.discriminator) if not isinstance(m, nn.Conv2d) or m.kernel_size != (1, 1)]
+    d_layers, g_layers = layers(model.discriminator), layers(model.generator)  # attention's 1x1 convs included
     assert d_layers and all(parametrize.is_parametrized(m, "weight") for m in d_layers)
-    assert all(parametrize.is_parametrized(m, "weight") == g_normalised for m in layers(model.generator)
-               if not isinstance(m, nn.Conv2d) or m.kernel_size != (1, 1))  # fmt: skip
+    assert g_layers and all(parametrize.is_parametrized(m, "weight") == g_normalised for m in g_layers)
 
 
 def test_sagan_has_self_attention_in_both_nets_starting_as_identity():
