@@ -18,6 +18,7 @@ import socket
 import sys
 import warnings
 from pathlib import Path
+from typing import Optional, Union
 
 import torch
 import yaml
@@ -30,7 +31,7 @@ import datamodules
 import lit_gans
 from datamodules.base import GANDataModule
 from lit_gans.base import GANModule, checkpoint_info, class_path
-from lit_gans.callbacks import LogSamples, ToyMetrics, image_grid, toy_plot, write_png
+from lit_gans.callbacks import LogSamples, ToyMetrics, TranslationMetrics, image_grid, toy_plot, write_png
 from lit_gans.errors import LitGansError
 
 DEFAULT_MODEL = "lit_gans.DCGAN"
@@ -50,7 +51,8 @@ def registry_text() -> str:
     data = [d for d in data if d != "GANDataModule"]
     return (
         f"models (--model NAME): {', '.join(models)}. datamodules (--data NAME): {', '.join(data)}. "
-        "Defaults: --model DCGAN --data Shapes (drawn procedurally, no download). "
+        "Defaults: --model DCGAN --data Shapes (drawn procedurally, no download); --model Pix2Pix or CycleGAN "
+        "without --data trains on its offline Shapes task (ShapesPaired, ShapesUnpaired) from its preset. "
         "Sample from a checkpoint: python cli.py sample --ckpt_path CKPT --num_samples N --output FILE(.pt|.png). "
         "Train a dataset classifier for FID/IS: python cli.py classifier --data NAME ... --output FILE. "
         "A step is one batch: --trainer.max_steps counts batches (D steps); G steps = steps // n_critic."
@@ -125,20 +127,37 @@ def host_reachable(host: str, port: int, timeout: float = 3.0) -> bool:
 def with_default_classes(args: list[str]) -> list[str]:
     """Put ``--model=DCGAN`` / ``--data=Shapes`` right after the subcommand when neither the command line nor a
     ``--config`` file names a class. (Not parser defaults: jsonargparse carries a default class's ``init_args``
-    over to the class the user picks, so ``--data MNIST`` would inherit Shapes' ``image_size``.)"""
+    over to the class the user picks, so ``--data MNIST`` would inherit Shapes' ``image_size``.) A model named
+    without data that has an ``offline_preset`` (Pix2Pix, CycleGAN: their data are not DCGAN's) gets that preset as
+    the first ``--config`` instead: its offline task, network sizes and training length, which later arguments
+    override."""
     if not args or args[0] not in LitGansCLI.subcommands():
         return args
-    named = set()
+    named, model = set(), None
     for i, arg in enumerate(args[1:], start=1):
         key, has_value, value = arg.partition("=")
+        value = value if has_value else (args[i + 1] if i + 1 < len(args) else "")
         if key in ("--model", "--data"):
             named.add(key[2:])
+            model = value if key == "--model" else model
         elif key in ("--config", "-c"):
-            path = value if has_value else (args[i + 1] if i + 1 < len(args) else "")
-            config = yaml.safe_load(Path(path).read_text()) if Path(path).is_file() else None
+            config = yaml.safe_load(Path(value).read_text()) if Path(value).is_file() else None
             named |= {k for k in ("model", "data") if isinstance(config, dict) and k in config}
+    preset = offline_preset(model) if "data" not in named else None
+    if preset is not None:
+        return [args[0], f"--config={preset}", *args[1:]]
     defaults = [f"--{key}={cls}" for key, cls in (("model", DEFAULT_MODEL), ("data", DEFAULT_DATA)) if key not in named]
     return [args[0], *defaults, *args[1:]]
+
+
+def offline_preset(model: str | None) -> Path | None:
+    """The ``offline_preset`` of the model class named ``model`` (short or full name), as a path in this checkout."""
+    try:
+        cls = resolve_class(model) if model else None
+    except (LitGansError, ImportError, AttributeError):
+        return None  # an unknown name: LightningCLI reports it
+    preset = getattr(cls, "offline_preset", None)
+    return Path(__file__).resolve().parent / preset if preset else None
 
 
 def resolve_class(path: str) -> type:
@@ -174,6 +193,24 @@ def sample_command(argv: list[str]) -> None:
     parser.add_argument("--output", type=str, required=True, help=".pt (float tensor in [-1, 1]) or .png (grid/plot)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the latent noise")
     parser.add_argument("--nrow", type=int, default=None, help="images per grid row (PNG only)")
+    parser.add_argument(
+        "--labels",
+        type=Optional[Union[int, list[int]]],
+        default=None,
+        help="CGAN/ACGAN: one class for all samples (--labels 3), or one each (--labels [0,1,2])",
+    )
+    parser.add_argument("--categorical", type=Optional[int], default=None, help="InfoGAN: the categorical code")
+    parser.add_argument(
+        "--continuous", type=Optional[list[float]], default=None, help="InfoGAN: a value for each continuous code"
+    )
+    parser.add_argument(
+        "--grid",
+        type=Optional[str],
+        default=None,
+        help="write one of the model's own grids instead of --num_samples samples: 'samples' (the fixed batch; a "
+        "class a row for CGAN/ACGAN), 'traversal_c2', 'traversal_c3' (InfoGAN: a categorical value a row, the "
+        "continuous code swept from -2 to 2 along it)",
+    )
     args = parser.parse_args(argv)
     output = Path(args.output)
     if output.suffix not in (".pt", ".png"):
@@ -181,12 +218,26 @@ def sample_command(argv: list[str]) -> None:
     if args.num_samples < 1:
         raise LitGansError(f"--num_samples must be at least 1, got {args.num_samples}")
     model = load_gan(args.ckpt_path)
-    samples = model.sample(args.num_samples, generator=torch.Generator().manual_seed(args.seed)).cpu()
+    conditions = {
+        name: value
+        for name, value in (("labels", args.labels), ("categorical", args.categorical), ("continuous", args.continuous))
+        if value is not None
+    }
+    nrow = args.nrow
+    if args.grid is not None:
+        grids = model.sample_grids()
+        if args.grid not in grids:
+            raise LitGansError(f"{type(model).__name__} has the grids {', '.join(grids)}; got --grid {args.grid}")
+        samples, per_row = grids[args.grid]
+        samples, nrow = samples.cpu(), nrow or per_row
+    else:
+        generator = torch.Generator().manual_seed(args.seed)
+        samples = model.sample(args.num_samples, generator=generator, **conditions).cpu()
     output.parent.mkdir(parents=True, exist_ok=True)
     if output.suffix == ".pt":
         torch.save(samples, output)
     elif samples.ndim == 4:
-        write_png(image_grid(samples, args.nrow), output)
+        write_png(image_grid(samples, nrow), output)
     else:
         write_png(toy_plot(samples, title=f"{type(model).__name__}: {args.num_samples} samples"), output)
     print(f"wrote {tuple(samples.shape)} samples to {output}")
@@ -237,7 +288,7 @@ def main(argv: list[str] | None = None) -> None:
             subclass_mode_model=True,
             subclass_mode_data=True,
             args=with_default_classes(args),
-            trainer_defaults={"callbacks": [LogSamples(), ToyMetrics()]},
+            trainer_defaults={"callbacks": [LogSamples(), ToyMetrics(), TranslationMetrics()]},
             save_config_kwargs={"overwrite": True},
             parser_kwargs={"description": "lit-gans. " + registry_text()},
         )

@@ -1,14 +1,16 @@
 """Mode-collapse benchmark (VEEGAN 2017 / PacGAN 2018 protocol) for every model with its default preset.
 
-    python benchmarks/mode_collapse.py --datasets ring grid --seeds 0 1 2 3 4 --g_steps 2000 --workers 2
+    python benchmarks/mode_collapse.py --datasets ring grid --seeds 0 1 2 3 4 --batches 5000 --workers 2
 
 Ring: 8 Gaussians at (cos 2 pi k/8, sin 2 pi k/8), std 0.01; grid: 25 Gaussians at {-4, -2, 0, 2, 4}^2, std 0.05.
-Each run trains the model's class defaults (its paper's hyper-parameters; MLPs for points) for ``--g_steps``
-generator updates (``g_steps * n_critic`` batches of ``--batch_size``), then draws 2,500 samples and scores them:
-high quality = within 3 std of the nearest mode; a mode is captured when a high-quality sample is nearest to it;
-reverse KL = KL(q || uniform) of the high-quality samples' mode histogram. Runs go to ``--workers`` processes of
-one thread each; the table (mean over seeds, with the worst seed's modes) is printed and written with every run's
-numbers to ``--out``.
+Each run trains one model with its class defaults (its paper's objective, optimizer, learning rates, ``n_critic``)
+on the same MLP networks for every model (``--g_hidden`` / ``--d_hidden``, as PacGAN fixes one architecture across
+its rows) for ``--batches`` batches of ``--batch_size``: the same number of D updates, so about the same compute,
+for every model; G gets ``batches // n_critic`` updates. Then it draws 2,500 samples and scores them: high quality =
+within 3 std of the nearest mode; a mode is captured when a high-quality sample is nearest to it; reverse KL =
+KL(q || uniform) of the high-quality samples' mode histogram. The same scores are also taken ``--evals`` times along
+the run (kept in the JSON, to show the trend). Runs go to ``--workers`` processes of one thread each; the table
+(mean over seeds, with the worst seed's modes) is printed and written with every run's numbers to ``--out``.
 """
 
 from __future__ import annotations
@@ -21,11 +23,19 @@ from multiprocessing import get_context
 from pathlib import Path
 
 DEFAULT_MODELS = ["GAN", "WGAN", "WGANGP", "WGANDiv", "DRAGAN", "LSGAN", "SNGAN", "SAGAN"]
+# the Improved-GAN techniques (Salimans 2016), one at a time on the plain GAN: name -> (model, its options)
+VARIANTS = {
+    "GAN+label_smoothing": ("GAN", {"real_label": 0.9}),
+    "GAN+feature_matching": ("GAN", {"feature_matching": True}),
+    "GAN+minibatch_discrimination": ("GAN", {"minibatch_kernels": 50}),
+    "GAN+historical_averaging": ("GAN", {"historical_averaging": 1e-3}),
+    "GAN+virtual_batch_norm": ("GAN", {"virtual_batch_norm": True}),
+}
 
 
 def run_one(job: dict) -> dict:
     import torch
-    from lightning.pytorch import Trainer, seed_everything
+    from lightning.pytorch import Callback, Trainer, seed_everything
 
     import lit_gans
     from datamodules import Toy
@@ -34,10 +44,27 @@ def run_one(job: dict) -> dict:
     torch.set_num_threads(1)
     seed_everything(job["seed"], verbose=False)
     data = Toy(job["dataset"], num_train=100_000, num_val=2_500, seed=job["seed"], batch_size=job["batch_size"])
-    model = getattr(lit_gans, job["model"])(data_shape=data.data_shape)
+    name, options = VARIANTS.get(job["model"], (job["model"], {}))
+    model = getattr(lit_gans, name)(
+        data_shape=data.data_shape, g_hidden=tuple(job["g_hidden"]), d_hidden=tuple(job["d_hidden"]), **options
+    )
+
+    def score() -> dict:
+        samples = model.sample(2_500, generator=torch.Generator().manual_seed(10_000 + job["seed"]))
+        metrics = mode_collapse_metrics(samples, data.distribution.modes, data.distribution.std)
+        return {k: float(v) for k, v in metrics.items()}
+
+    trajectory = []
+
+    class ScoreAlong(Callback):
+        def on_train_batch_end(self, trainer, *args) -> None:
+            if trainer.global_step % max(1, job["batches"] // job["evals"]) == 0:
+                trajectory.append({"batches": trainer.global_step, **score()})
+
     trainer = Trainer(
         accelerator="cpu",
-        max_steps=job["g_steps"] * model.n_critic,
+        max_steps=job["batches"],
+        callbacks=[ScoreAlong()],
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
@@ -48,9 +75,7 @@ def run_one(job: dict) -> dict:
     start = time.perf_counter()
     trainer.fit(model, data)
     seconds = time.perf_counter() - start
-    samples = model.sample(2_500, generator=torch.Generator().manual_seed(10_000 + job["seed"]))
-    metrics = mode_collapse_metrics(samples, data.distribution.modes, data.distribution.std)
-    return {**job, **{k: float(v) for k, v in metrics.items()}, "seconds": round(seconds, 1)}
+    return {**job, **score(), "g_steps": model.g_steps, "seconds": round(seconds, 1), "trajectory": trajectory}
 
 
 def table(results: list[dict], datasets: list[str], models: list[str]) -> str:
@@ -59,8 +84,8 @@ def table(results: list[dict], datasets: list[str], models: list[str]) -> str:
         total = 8 if dataset == "ring" else 25
         lines += [
             f"\n{dataset} ({total} modes): mean over seeds (worst seed's modes)\n",
-            "| model | modes | high quality | reverse KL | seeds | seconds / run |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |",
+            "| model | G steps | modes | high quality | reverse KL | seeds | seconds / run |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for model in models:
             rows = [r for r in results if r["model"] == model and r["dataset"] == dataset]
@@ -68,7 +93,7 @@ def table(results: list[dict], datasets: list[str], models: list[str]) -> str:
                 continue
             modes = [r["modes"] for r in rows]
             lines.append(
-                f"| {model} | {statistics.mean(modes):.1f} ({min(modes):.0f}) "
+                f"| {model} | {rows[0]['g_steps']:,} | {statistics.mean(modes):.1f} ({min(modes):.0f}) "
                 f"| {100 * statistics.mean(r['high_quality'] for r in rows):.1f}% "
                 f"| {statistics.mean(r['reverse_kl'] for r in rows):.3f} | {len(rows)} "
                 f"| {statistics.mean(r['seconds'] for r in rows):.0f} |"
@@ -78,16 +103,28 @@ def table(results: list[dict], datasets: list[str], models: list[str]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS)
+    parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS, help=f"models, or {', '.join(VARIANTS)}")
     parser.add_argument("--datasets", nargs="+", default=["ring", "grid"], choices=["ring", "grid"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
-    parser.add_argument("--g_steps", type=int, default=2_000)
+    parser.add_argument("--batches", type=int, default=5_000, help="D updates per run (G gets batches // n_critic)")
     parser.add_argument("--batch_size", type=int, default=256)
+    parser.add_argument("--g_hidden", nargs="+", type=int, default=[128, 128, 128])
+    parser.add_argument("--d_hidden", nargs="+", type=int, default=[128, 128, 128])
+    parser.add_argument("--evals", type=int, default=5, help="scores taken along each run (the JSON's trajectory)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="benchmarks/out/mode_collapse.json")
     args = parser.parse_args()
     jobs = [
-        {"model": m, "dataset": d, "seed": s, "g_steps": args.g_steps, "batch_size": args.batch_size}
+        {
+            "model": m,
+            "dataset": d,
+            "seed": s,
+            "batches": args.batches,
+            "batch_size": args.batch_size,
+            "g_hidden": args.g_hidden,
+            "d_hidden": args.d_hidden,
+            "evals": args.evals,
+        }
         for d in args.datasets
         for m in args.models
         for s in args.seeds
@@ -100,7 +137,7 @@ def main() -> None:
             print(
                 f"{result['model']:8s} {result['dataset']:5s} seed {result['seed']}: modes {result['modes']:.0f}, "
                 f"high quality {100 * result['high_quality']:.1f}%, reverse KL {result['reverse_kl']:.3f} "
-                f"({result['seconds']:.0f} s)",
+                f"({result['g_steps']} G steps, {result['seconds']:.0f} s)",
                 flush=True,
             )
     print(table(results, args.datasets, args.models))

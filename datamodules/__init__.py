@@ -2,9 +2,25 @@
 (LightningCLI finds ``--data NAME`` among the imported subclasses of ``LightningDataModule``)."""
 
 from datamodules.base import GANDataModule
+from datamodules.celeba import CelebA
 from datamodules.folder import ImageFolder
 from datamodules.mnist import MNIST
-from datamodules.shapes import Shapes
+from datamodules.paired import Paired
+from datamodules.shapes import Shapes, ShapesPaired, ShapesUnpaired
 from datamodules.toy import Toy
+from datamodules.translation import TranslationDataModule
+from datamodules.unpaired import Unpaired
 
-__all__ = ["GANDataModule", "ImageFolder", "MNIST", "Shapes", "Toy"]
+__all__ = [
+    "CelebA",
+    "GANDataModule",
+    "ImageFolder",
+    "MNIST",
+    "Paired",
+    "Shapes",
+    "ShapesPaired",
+    "ShapesUnpaired",
+    "Toy",
+    "TranslationDataModule",
+    "Unpaired",
+]

@@ -37,8 +37,8 @@ class EpochShuffleSampler(Sampler[int]):
     examples a checkpointed run had already trained on). Lightning calls ``set_epoch`` before each epoch (under DDP
     through its sampler wrapper, which then gives each rank every world-size-th index)."""
 
-    def __init__(self, size: int, seed: int) -> None:
-        self.size, self.seed, self.epoch = size, seed, 0
+    def __init__(self, size: int, seed: int, keyed: bool = False) -> None:
+        self.size, self.seed, self.epoch, self.keyed = size, seed, 0, keyed
         self._resume: tuple[int, int] | None = None
 
     def set_epoch(self, epoch: int) -> None:
@@ -54,7 +54,10 @@ class EpochShuffleSampler(Sampler[int]):
         start = 0
         if self._resume is not None and self._resume[0] == self.epoch:
             start, self._resume = self._resume[1], None
-        return iter(self.permutation(self.epoch)[start:].tolist())
+        order = self.permutation(self.epoch)[start:]
+        if self.keyed:  # keys >= size, unique per (seed, epoch, index): see ``GANDataModule``
+            order = order + (self.seed * 100_003 + self.epoch + 1) * self.size
+        return iter(order.tolist())
 
     def __len__(self) -> int:
         return self.size
@@ -69,6 +72,12 @@ class GANDataModule(LightningDataModule):
     every DDP rank) and the epoch. The datamodule counts the batches trained in the current epoch and saves
     ``{"epoch", "batches"}`` in checkpoints, so a run resumed mid-epoch continues with the very next batch (single
     process; under DDP a mid-epoch resume replays the epoch's order from its start).
+
+    Random augmentation (crops, flips, the partner drawn for an unpaired image) must not draw from the global RNG,
+    which the training steps use and checkpoints restore: a training set with ``keyed = True`` is indexed with keys
+    ``k = (seed * 100003 + epoch + 1) * len + i`` instead of ``i``; it reads item ``k % len`` and seeds its draws
+    with ``k`` (``datamodules.translation.key_generator``), so they depend only on the seed, the epoch and the
+    item, in any worker and after a resume. Validation indices stay plain (``k < len``: no augmentation).
     """
 
     def __init__(self, batch_size: int, num_workers: int, shuffle_seed: int | None = None) -> None:
@@ -92,7 +101,8 @@ class GANDataModule(LightningDataModule):
                 f"{type(self).__name__} has {len(self.train_set)} training examples, fewer than one batch of "
                 f"{self.batch_size}: lower --data.batch_size or add data"
             )
-        self._train_sampler = EpochShuffleSampler(len(self.train_set), self.order_seed())
+        keyed = getattr(self.train_set, "keyed", False)
+        self._train_sampler = EpochShuffleSampler(len(self.train_set), self.order_seed(), keyed)
         self._apply_resume()
         # drop_last: BatchNorm needs more than one sample, and every step sees a full batch
         return self._loader(self.train_set, self._train_sampler, drop_last=True)

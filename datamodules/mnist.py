@@ -19,6 +19,7 @@ from torchvision.datasets import MNIST as TorchvisionMNIST
 from torchvision.datasets.mnist import read_image_file, read_label_file
 
 from datamodules.base import GANDataModule, UInt8ImageDataset
+from datamodules.semi_supervised import SemiSupervisedDataset
 from lit_gans.errors import LitGansError
 
 FILE_PREFIX = {"train": "train", "test": "t10k"}
@@ -74,6 +75,9 @@ class MNIST(GANDataModule):
         download: fetch the files when missing (needs internet).
         image_size: resize from 28 (bilinear, antialiased) when different, e.g. 32 or 64 for DCGAN.
         val_size: the last ``val_size`` images of the split are held out for validation.
+        labels_per_class: the semi-supervised setting (``SGAN``): training items become ``(x, x_labelled,
+            y_labelled)``, only this many labels per class kept (chosen with ``labelled_seed``); validation keeps
+            every label.
     """
 
     def __init__(
@@ -86,6 +90,8 @@ class MNIST(GANDataModule):
         batch_size: int = 64,
         num_workers: int = 0,
         shuffle_seed: int | None = None,
+        labels_per_class: int | None = None,
+        labelled_seed: int = 0,
     ) -> None:
         super().__init__(batch_size, num_workers, shuffle_seed)
         if split not in FILE_PREFIX:
@@ -93,6 +99,7 @@ class MNIST(GANDataModule):
         self.save_hyperparameters()
         self.root, self.split, self.download = root, split, download
         self.image_size, self.val_size = image_size, val_size
+        self.labels_per_class, self.labelled_seed = labels_per_class, labelled_seed
 
     @property
     def data_shape(self) -> tuple[int, int, int]:
@@ -113,6 +120,10 @@ class MNIST(GANDataModule):
         cut = len(images) - self.val_size
         self.train_set = UInt8ImageDataset(images[:cut], labels[:cut])
         self.val_set = UInt8ImageDataset(images[cut:], labels[cut:])
+        if self.labels_per_class is not None:
+            self.train_set = SemiSupervisedDataset(
+                self.train_set, labels[:cut], self.labels_per_class, self.labelled_seed
+            )
 
 
 def resize_uint8(images: Tensor, size: int, chunk: int = 2048) -> Tensor:

@@ -11,8 +11,11 @@ import math
 
 import torch
 from torch import Tensor
+from torch.utils.data import Dataset
 
 from datamodules.base import GANDataModule, UInt8ImageDataset
+from datamodules.semi_supervised import SemiSupervisedDataset
+from datamodules.translation import TranslationDataModule
 from lit_gans.errors import LitGansError
 
 SHAPE_NAMES = ("circle", "square", "triangle")
@@ -33,10 +36,10 @@ def sample_factors(n: int, channels: int, generator: torch.Generator) -> Tensor:
     return torch.cat([shape[:, None], scale[:, None], rotation[:, None], centre, colour], dim=1)
 
 
-def render(factors: Tensor, image_size: int, channels: int) -> Tensor:
-    """Draw ``factors [N, 8]`` as ``uint8 [N, channels, S, S]``; pixel centres span [-1, 1] on both axes."""
-    n = len(factors)
-    shape, scale, rotation = factors[:, 0], factors[:, 1, None, None], factors[:, 2, None, None]
+def signed_distance(factors: Tensor, image_size: int) -> Tensor:
+    """``factors [N, 8]`` -> signed distance to each shape's boundary, ``[N, S, S]`` (negative inside); pixel
+    centres span [-1, 1] on both axes."""
+    scale, rotation = factors[:, 1, None, None], factors[:, 2, None, None]
     coords = (torch.arange(image_size, dtype=torch.float32) + 0.5) / image_size * 2 - 1
     y, x = torch.meshgrid(coords, coords, indexing="ij")  # [S, S]
     dx, dy = x - factors[:, 3, None, None], y - factors[:, 4, None, None]  # [N, S, S]
@@ -48,8 +51,17 @@ def render(factors: Tensor, image_size: int, channels: int) -> Tensor:
     # equilateral triangle: the inradius is half the circumradius; outward edge normals at -90, 30 and 150 degrees
     edges = [math.radians(a) for a in (-90.0, 30.0, 150.0)]
     triangle = torch.stack([math.cos(a) * u + math.sin(a) * v for a in edges]).amax(0) - scale / 2
+    shape = factors[:, 0, None, None]
+    return torch.where(shape == 0, circle, torch.where(shape == 1, square, triangle))
 
-    distance = torch.where(shape[:, None, None] == 0, circle, torch.where(shape[:, None, None] == 1, square, triangle))
+
+def render(factors: Tensor, image_size: int, channels: int, outline: float | None = None) -> Tensor:
+    """Draw ``factors [N, 8]`` as ``uint8 [N, channels, S, S]``: filled shapes, or their outlines ``outline``
+    pixels wide, in the shape's colour on black."""
+    n = len(factors)
+    distance = signed_distance(factors, image_size)
+    if outline is not None:
+        distance = distance.abs() - outline / image_size  # a band of half-width outline / 2 pixels (2 / S each)
     coverage = (0.5 - distance * image_size / 2).clamp(0, 1)  # one pixel is 2 / S wide
     colour = factors[:, 5 : 5 + channels] if channels == 3 else factors[:, 5:6]
     image = coverage[:, None] * colour[:, :, None, None]  # [N, C, S, S] in [0, 1]
@@ -75,6 +87,8 @@ class Shapes(GANDataModule):
         channels: 3 (random colours) or 1 (grey levels).
         num_train, num_val: images in each split (the validation split is drawn from ``seed + 1``).
         seed: seed of the training split.
+        labels_per_class: the semi-supervised setting (``SGAN``): training items become ``(x, x_labelled,
+            y_labelled)`` with only this many shape labels per class kept; validation keeps every label.
     """
 
     def __init__(
@@ -87,6 +101,7 @@ class Shapes(GANDataModule):
         batch_size: int = 64,
         num_workers: int = 0,
         shuffle_seed: int | None = None,
+        labels_per_class: int | None = None,
     ) -> None:
         super().__init__(batch_size, num_workers, shuffle_seed)
         if channels not in (1, 3):
@@ -96,6 +111,7 @@ class Shapes(GANDataModule):
         self.save_hyperparameters()
         self.image_size, self.channels = image_size, channels
         self.num_train, self.num_val, self.seed = num_train, num_val, seed
+        self.labels_per_class = labels_per_class
 
     @property
     def data_shape(self) -> tuple[int, int, int]:
@@ -105,3 +121,91 @@ class Shapes(GANDataModule):
         if self.train_set is None:
             self.train_set = ShapesDataset(self.num_train, self.image_size, self.channels, self.seed)
             self.val_set = ShapesDataset(self.num_val, self.image_size, self.channels, self.seed + 1)
+            if self.labels_per_class is not None:
+                labels = self.train_set.labels
+                self.train_set = SemiSupervisedDataset(self.train_set, labels, self.labels_per_class, self.seed)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Image-to-image tasks with a known answer: the offline defaults of Pix2Pix and CycleGAN
+# ------------------------------------------------------------------------------------------------------------------
+class PairDataset(Dataset):
+    """``(x, y)`` from two ``uint8 [N, C, S, S]`` tensors, as floats in [-1, 1]."""
+
+    def __init__(self, x: Tensor, y: Tensor) -> None:
+        self.x, self.y = x, y
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+        return self.x[index].float() / 127.5 - 1.0, self.y[index].float() / 127.5 - 1.0
+
+
+def draw(num: int, image_size: int, channels: int, seed: int, outline: float | None = None) -> Tensor:
+    factors = sample_factors(num, channels, torch.Generator().manual_seed(seed))
+    return torch.cat([render(factors[i : i + 1024], image_size, channels, outline) for i in range(0, num, 1024)])
+
+
+class ShapesPaired(TranslationDataModule):
+    """A paired task (Pix2Pix's offline default): ``x`` the outline of a shape (``outline`` pixels wide, in its
+    colour), ``y`` the same shape filled. Every validation pair is an exact ground truth. Arguments as ``Shapes``."""
+
+    paired_validation = True
+
+    def __init__(
+        self,
+        image_size: int = 32,
+        channels: int = 3,
+        outline: float = 1.5,
+        num_train: int = 4_000,
+        num_val: int = 256,
+        seed: int = 0,
+        batch_size: int = 16,
+        num_workers: int = 0,
+        shuffle_seed: int | None = None,
+    ) -> None:
+        super().__init__(image_size, channels, batch_size, num_workers, shuffle_seed)
+        self.save_hyperparameters()
+        self.num_train, self.num_val, self.seed, self.outline = num_train, num_val, seed, outline
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is None:
+            args = (self.image_size, self.channels)
+            self.train_set = PairDataset(
+                draw(self.num_train, *args, self.seed, self.outline), draw(self.num_train, *args, self.seed)
+            )
+            self.val_set = PairDataset(
+                draw(self.num_val, *args, self.seed + 1, self.outline), draw(self.num_val, *args, self.seed + 1)
+            )
+
+
+class ShapesUnpaired(TranslationDataModule):
+    """An unpaired task (CycleGAN's offline default): X = shapes light on a black background, Y = their negatives
+    (``255 - x``: dark shapes on white). Training pairs come from independent draws (unpaired); validation pairs are
+    ``(x, 255 - x)``, so the true translation ``G*(x) = -x`` (in [-1, 1]) is known. Arguments as ``Shapes``."""
+
+    paired_validation = True
+
+    def __init__(
+        self,
+        image_size: int = 32,
+        channels: int = 3,
+        num_train: int = 4_000,
+        num_val: int = 256,
+        seed: int = 0,
+        batch_size: int = 16,
+        num_workers: int = 0,
+        shuffle_seed: int | None = None,
+    ) -> None:
+        super().__init__(image_size, channels, batch_size, num_workers, shuffle_seed)
+        self.save_hyperparameters()
+        self.num_train, self.num_val, self.seed = num_train, num_val, seed
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is None:
+            args = (self.image_size, self.channels)
+            x, y = draw(self.num_train, *args, self.seed), 255 - draw(self.num_train, *args, self.seed + 2)
+            self.train_set = PairDataset(x, y)
+            val = draw(self.num_val, *args, self.seed + 1)
+            self.val_set = PairDataset(val, 255 - val)

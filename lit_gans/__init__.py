@@ -6,17 +6,43 @@ among the imported subclasses of ``GANModule``).
 
 from lit_gans.base import GANModule
 from lit_gans.errors import LitGansError
-from lit_gans.gans import DCGAN, DRAGAN, GAN, LSGAN, SAGAN, SNGAN, WGAN, WGANGP, WGANDiv
+from lit_gans.gans import (
+    ACGAN,
+    CGAN,
+    DCGAN,
+    DRAGAN,
+    GAN,
+    LSGAN,
+    SAGAN,
+    SGAN,
+    SNGAN,
+    WGAN,
+    WGANGP,
+    CycleGAN,
+    InfoGAN,
+    Pix2Pix,
+    WGANDiv,
+)
+from lit_gans.improved import NonSaturatingGAN
+from lit_gans.translation import TranslationGAN
 
 __all__ = [
+    "ACGAN",
+    "CGAN",
+    "InfoGAN",
+    "SGAN",
+    "CycleGAN",
     "DCGAN",
     "DRAGAN",
     "GAN",
     "GANModule",
     "LSGAN",
     "LitGansError",
+    "NonSaturatingGAN",
+    "Pix2Pix",
     "SAGAN",
     "SNGAN",
+    "TranslationGAN",
     "WGAN",
     "WGANDiv",
     "WGANGP",

@@ -6,6 +6,10 @@ hooks, each returning a dict of scalars whose ``"loss"`` is minimised and whose 
     d_step(batch) -> {"loss": ..., ...}    every batch: one discriminator (critic) update
     g_step(batch) -> {"loss": ..., ...}    every ``n_critic``-th batch: one generator update
 
+Models with several generators or discriminators (CycleGAN's G and F, D_X and D_Y) keep them in one container each
+(``self.generator = nn.ModuleDict(...)``): one optimizer, one EMA copy and one DDP wrapper then hold them all.
+Image-to-image models set ``latent_input = False`` (no z, no fixed latent batch; see ``lit_gans.translation``).
+
 Only ``training_step`` touches the optimizers. During the D step G's parameters are frozen (no graph is built
 through G), during the G step D's are (gradients flow through D into G, none accumulate in D). ``after_d_step``
 runs after each D update (weight clipping uses it).
@@ -75,6 +79,11 @@ class GANModule(LightningModule):
     """
 
     optimizer_class: ClassVar[type[torch.optim.Optimizer]] = torch.optim.Adam
+    # False for models driven by input images instead of noise (image-to-image translation): no z, no fixed latent
+    latent_input: ClassVar[bool] = True
+    # the preset (a path relative to the repository) that `cli.py fit --model NAME` uses when nothing names the
+    # data: a small offline task, so every model trains with no other argument
+    offline_preset: ClassVar[str | None] = None
 
     generator: nn.Module
     discriminator: nn.Module
@@ -99,7 +108,7 @@ class GANModule(LightningModule):
             raise LitGansError(f"nonfinite must be 'stop' or 'skip', got {nonfinite!r}")
         if n_critic < 1:
             raise LitGansError(f"n_critic must be at least 1 (D steps per G step), got {n_critic}")
-        if z_dim < 1:
+        if self.latent_input and z_dim < 1:
             raise LitGansError(f"z_dim must be at least 1, got {z_dim}")
         self.automatic_optimization = False
         self.z_dim = z_dim
@@ -110,8 +119,9 @@ class GANModule(LightningModule):
         self.d_steps = 0  # D steps taken so far, skipped ones included (saved in checkpoints)
         self.g_steps = 0  # G steps taken so far
         self.skipped_updates = 0  # updates dropped by nonfinite="skip"
-        fixed = self.sample_latent(num_fixed_samples, generator=torch.Generator().manual_seed(fixed_noise_seed))
-        self.register_buffer("fixed_latent", fixed)
+        if self.latent_input:
+            fixed = self.sample_latent(num_fixed_samples, generator=torch.Generator().manual_seed(fixed_noise_seed))
+            self.register_buffer("fixed_latent", fixed)
 
     # ----------------------------------------------------------------------------------------------------------
     # What a GAN file provides
@@ -127,6 +137,9 @@ class GANModule(LightningModule):
     def after_d_step(self) -> None:
         """Runs after every D update (e.g. WGAN's weight clipping)."""
 
+    def after_g_step(self) -> None:
+        """Runs after every G update (e.g. historical averaging's running mean)."""
+
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """``z ~ N(0, I)``, ``[n, z_dim]``, on the module's device."""
         device = generator.device if generator is not None else self.device
@@ -136,7 +149,7 @@ class GANModule(LightningModule):
         """``G(z)`` for ``n`` fresh ``z ~ N(0, I)``, with G's graph (detach it in a D step)."""
         return self.generator(self.sample_latent(n))
 
-    def generate(self, latent: Tensor, net: nn.Module | None = None) -> Tensor:
+    def generate(self, latent: Tensor, net: nn.Module | None = None, **conditions: Tensor) -> Tensor:
         """``G(latent)`` with ``net`` as G (the trained G by default, its EMA copy when sampling); models with
         conditions or codes override this."""
         return (self.generator if net is None else net)(latent)
@@ -198,6 +211,7 @@ class GANModule(LightningModule):
                 g_out = self.g_step(batch)
                 updated = self._backward_checked(opt_g, g_out["loss"], "train/g/loss", self.generator_parameters())
                 _step_uncounted(opt_g)
+            self.after_g_step()
             self.g_steps += 1
             if updated and hasattr(self, "generator_ema"):
                 ema_update_(self.generator_ema, self.generator, self.ema_decay)
@@ -259,19 +273,40 @@ class GANModule(LightningModule):
     # Sampling
     # ----------------------------------------------------------------------------------------------------------
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """``n`` samples from G in eval mode: images ``[n, C, H, W]`` in [-1, 1], toy points ``[n, D]``."""
-        return self.sample_from(self.sample_latent(n, generator))
+    def sample(self, n: int, generator: torch.Generator | None = None, **conditions: Any) -> Tensor:
+        """``n`` samples from G in eval mode: images ``[n, C, H, W]`` in [-1, 1], toy points ``[n, D]``.
+        ``conditions`` (class labels, latent codes) are what the model's ``draw_conditions`` accepts; whatever is
+        not given is drawn from its prior."""
+        latent = self.sample_latent(n, generator)
+        return self.sample_from(latent, **self.draw_conditions(n, generator, **conditions))
 
     @torch.no_grad()
-    def sample_from(self, latent: Tensor) -> Tensor:
+    def sample_from(self, latent: Tensor, **conditions: Tensor) -> Tensor:
         net = self.sampling_generator
         with eval_mode(net):
-            return self.generate(latent.to(self.device), net)
+            conditions = {name: value.to(self.device) for name, value in conditions.items()}
+            return self.generate(latent.to(self.device), net, **conditions)
 
     def sample_fixed(self) -> Tensor:
-        """Samples from the fixed latent batch (the same ``z`` at every call, for grids over training)."""
-        return self.sample_from(self.fixed_latent)
+        """Samples from the fixed latent batch (the same ``z`` and conditions at every call, for grids over
+        training)."""
+        return self.sample_from(self.fixed_latent, **self.fixed_conditions())
+
+    def sample_grids(self) -> dict[str, tuple[Tensor, int | None]]:
+        """The image grids ``LogSamples`` writes at each validation, ``{tag: (images [N, C, H, W], per_row)}``: by
+        default the fixed batch as a square grid; conditional models add a row per class or code traversals."""
+        return {"samples": (self.sample_fixed(), None)}
+
+    def draw_conditions(self, n: int, generator: torch.Generator | None = None, **given: Any) -> dict[str, Tensor]:
+        """The conditions of ``n`` samples besides ``z`` (labels, codes), ``given`` ones checked and the rest drawn
+        from their prior with ``generator``; unconditional models take none."""
+        if given:
+            raise LitGansError(f"{type(self).__name__} is unconditional: it takes no {', '.join(sorted(given))}")
+        return {}
+
+    def fixed_conditions(self) -> dict[str, Tensor]:
+        """The conditions that go with ``fixed_latent`` in sample grids (e.g. one class per row)."""
+        return {}
 
     # ----------------------------------------------------------------------------------------------------------
     # Checkpoints
@@ -282,7 +317,7 @@ class GANModule(LightningModule):
             "d_steps": self.d_steps,
             "g_steps": self.g_steps,
             "skipped_updates": self.skipped_updates,
-            "rng_states": _gather_from_ranks(rng_state()),  # one per rank: Lightning calls this on every rank
+            "rng_states": gather_from_ranks(rng_state()),  # one per rank: Lightning calls this on every rank
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
@@ -331,7 +366,7 @@ def _step_uncounted(optimizer: LightningOptimizer) -> None:
         optimizer._on_before_step, optimizer._on_after_step = counted
 
 
-def _gather_from_ranks(value: Any) -> list[Any]:
+def gather_from_ranks(value: Any) -> list[Any]:
     if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
         gathered: list[Any] = [None] * dist.get_world_size()
         dist.all_gather_object(gathered, value)

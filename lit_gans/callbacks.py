@@ -10,6 +10,9 @@ TensorBoard (``add_image``) or W&B (``log_image``) when one of those is set.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -77,17 +80,25 @@ def toy_plot(samples: Tensor, real: Tensor | None = None, title: str = "") -> np
 
 class LogSamples(Callback):
     """After each validation epoch and at the end of training: a grid of G's samples on the fixed latent batch
-    (images), or a plot of ``num_points`` samples against the real validation points (1D/2D toy data).
+    (images), a plot of ``num_points`` samples against the real validation points (1D/2D toy data), or, for
+    image-to-image models, a translation grid of the first ``num_translations`` validation pairs, one pair a row:
+    ``input | output | target`` (``x | G(x) | F(G(x)) | y | F(y) | G(F(y))`` for CycleGAN).
 
     Args:
         num_points: points drawn for toy plots.
         nrow: images per grid row (square grid by default).
+        num_translations: rows of the translation grid.
+        seed: seed of the translation's noise (Pix2Pix's dropout), the same at every grid.
     """
 
-    def __init__(self, num_points: int = 2_000, nrow: int | None = None) -> None:
-        self.num_points, self.nrow = num_points, nrow
+    def __init__(
+        self, num_points: int = 2_000, nrow: int | None = None, num_translations: int = 8, seed: int = 0
+    ) -> None:
+        self.num_points, self.nrow, self.num_translations, self.seed = num_points, nrow, num_translations, seed
         self._real: list[Tensor] = []
+        self._pairs: tuple[Tensor, Tensor] | None = None  # the first validation pairs (x, y), for translation grids
         self.last_path: Path | None = None
+        self.last_paths: dict[str, Path] = {}  # every grid of the last call, by tag
 
     def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._real = []
@@ -96,6 +107,8 @@ class LogSamples(Callback):
         real = batch[0] if isinstance(batch, (tuple, list)) else batch
         if real.ndim == 2 and sum(len(r) for r in self._real) < self.num_points:
             self._real.append(real.detach().cpu())
+        if not pl_module.latent_input and batch_idx == 0 and dataloader_idx == 0:
+            self._pairs = (batch[0][: self.num_translations].cpu(), batch[1][: self.num_translations].cpu())
 
     def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if not trainer.sanity_checking:
@@ -109,20 +122,51 @@ class LogSamples(Callback):
         if not trainer.is_global_zero:
             return
         step = trainer.global_step
-        samples = pl_module.sample_fixed()
-        if samples.ndim == 4:
-            picture, tag = image_grid(samples, self.nrow), "samples"
+        pictures: dict[str, np.ndarray] = {}
+        if not pl_module.latent_input:
+            picture = self.translation_grid(trainer, pl_module)
+            if picture is None:
+                return
+            pictures["translations"] = picture
+        elif (grids := pl_module.sample_grids())["samples"][0].ndim == 4:
+            # the model's grids: the fixed batch (a class a row for conditional models), InfoGAN's code traversals
+            for tag, (images, per_row) in grids.items():
+                pictures[tag] = image_grid(images, self.nrow or per_row)
         else:
             generator = torch.Generator(device=pl_module.device).manual_seed(0)
             points = pl_module.sample(self.num_points, generator=generator)
             real = torch.cat(self._real)[: self.num_points] if self._real else None
-            picture, tag = toy_plot(points, real, title=f"step {step}"), "samples_plot"
-        self.last_path = write_png(picture, folder / "samples" / f"{tag}_step{step:07d}.png")
-        for logger in trainer.loggers:
-            if isinstance(logger, TensorBoardLogger):
-                logger.experiment.add_image(f"samples/{tag}", picture, global_step=step, dataformats="HWC")
-            elif isinstance(logger, WandbLogger):
-                logger.log_image(key=f"samples/{tag}", images=[picture], step=step)
+            pictures["samples_plot"] = toy_plot(points, real, title=f"step {step}")
+        self.last_paths = {}
+        for tag, picture in pictures.items():
+            self.last_paths[tag] = write_png(picture, folder / "samples" / f"{tag}_step{step:07d}.png")
+            for logger in trainer.loggers:
+                if isinstance(logger, TensorBoardLogger):
+                    logger.experiment.add_image(f"samples/{tag}", picture, global_step=step, dataformats="HWC")
+                elif isinstance(logger, WandbLogger):
+                    logger.log_image(key=f"samples/{tag}", images=[picture], step=step)
+        self.last_path = next(iter(self.last_paths.values()))  # the samples, plot or translations
+
+    def translation_grid(self, trainer: Trainer, pl_module: LightningModule) -> np.ndarray | None:
+        if self._pairs is None:  # no validation ran yet: the first validation batch, as validation would see it
+            loader = trainer.datamodule.val_dataloader() if trainer.datamodule is not None else None
+            if loader is None:
+                return None
+            x, y = next(iter(loader))[:2]
+            self._pairs = (x[: self.num_translations], y[: self.num_translations])
+        with seeded(self.seed):
+            panels = pl_module.translation_panels(*(t.to(pl_module.device) for t in self._pairs))
+        rows = torch.stack([p.cpu() for p in panels], dim=1).flatten(0, 1)  # [N * panels, C, H, W], a pair a row
+        return image_grid(rows, nrow=len(panels))
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Run the block on torch's generators seeded with ``seed``, then restore their states (training's stream goes
+    on as if the block had not run)."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        yield
 
 
 def run_dir(trainer: Trainer) -> str:
@@ -335,3 +379,157 @@ class ToyMetrics(Callback):
         for name, value in values.items():
             pl_module.log(self.prefix + name, value.float(), sync_dist=True)
         self.last = {name: float(value) for name, value in values.items()}
+
+
+class TranslationMetrics(Callback):
+    """After each validation, for image-to-image models (others: nothing), over the whole validation split:
+
+    - when validation pairs correspond (the datamodule's ``paired_validation``: Pix2Pix's data, the offline unpaired
+      task): ``l1`` (mean absolute error in [-1, 1] units), ``psnr`` (dB) and ``ssim`` (Gaussian window 11, sigma
+      1.5) of G(x) against y, images in [0, 1], averaged per image; for bidirectional models also F(y) against x;
+    - for bidirectional models (CycleGAN): the cycle-reconstruction errors ``cycle_x = |F(G(x)) - x|`` and
+      ``cycle_y = |G(F(y)) - y|`` (mean absolute error);
+    - with an ``extractor``: FID of G(x) against the real y of the validation split (``XtoY/fid``) and of F(y)
+      against the real x (``YtoX/fid``); real features are computed once, at the first evaluation.
+
+    Logged as ``prefix + XtoY/l1``, ``YtoX/psnr``, ``cycle_x``, ... Images are never held: per-image sums and
+    extractor features are accumulated batch by batch, then reduced (sums) and gathered (features) across DDP ranks.
+    Every evaluation draws G's noise (Pix2Pix's dropout) from ``seed``. The values are appended to
+    ``<log_dir>/translation_metrics.jsonl``.
+
+    Args:
+        extractor: a ``FeatureExtractor`` for FID (``ClassifierFeatures`` needs no download); ``None``: no FID.
+        every_n_validations: evaluate at every n-th validation only.
+        seed: seed of the translations' noise.
+        prefix: prefix of the logged names.
+    """
+
+    def __init__(
+        self,
+        extractor: FeatureExtractor | None = None,
+        every_n_validations: int = 1,
+        seed: int = 0,
+        prefix: str = "val/",
+    ) -> None:
+        self.extractor, self.every_n_validations, self.seed, self.prefix = extractor, every_n_validations, seed, prefix
+        self.last: dict[str, float] = {}
+        self._validations = 0
+        self._active = False
+        self._sums: dict[str, Tensor] = {}
+        self._features: dict[str, list[Tensor]] = {}
+        self._real: dict[str, Tensor] | None = None  # gathered real features {"x": [N, F], "y": [N, F]}
+
+    def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._active = False
+        if trainer.sanity_checking or pl_module.latent_input:
+            return
+        self._validations += 1
+        self._active = self._validations % self.every_n_validations == 0
+        self._sums, self._features = {}, {}
+        if self.extractor is not None:
+            self.extractor.to(pl_module.device)
+
+    def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0) -> None:
+        if not self._active:
+            return
+        x, y = batch[0], batch[1]
+        with seeded(self.seed * 1_000_003 + batch_idx * 1_009 + trainer.global_rank):
+            gx = pl_module.translate(x)
+            fy = pl_module.translate(y, inverse=True) if pl_module.bidirectional else None
+            if fy is not None:
+                self._add("cycle_x", per_image_l1(pl_module.translate(gx, inverse=True), x))
+                self._add("cycle_y", per_image_l1(pl_module.translate(fy), y))
+        paired = getattr(trainer.datamodule, "paired_validation", False)
+        for direction, output, target in (("XtoY", gx, y), ("YtoX", fy, x)):
+            if output is None:
+                continue
+            if paired:
+                for name, values in image_similarity(output, target).items():
+                    self._add(f"{direction}/{name}", values)
+            if self.extractor is not None:
+                self._features.setdefault(f"fake_{direction}", []).append(self.extractor(output)[0].float())
+        if self.extractor is not None and self._real is None:
+            self._features.setdefault("real_y", []).append(self.extractor(y)[0].float())
+            if pl_module.bidirectional:
+                self._features.setdefault("real_x", []).append(self.extractor(x)[0].float())
+
+    def _add(self, name: str, values: Tensor) -> None:
+        total = torch.stack([values.double().sum(), torch.tensor(float(len(values)), dtype=torch.float64)]).cpu()
+        self._sums[name] = self._sums.get(name, torch.zeros(2, dtype=torch.float64)) + total
+
+    def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if not self._active:
+            return
+        folder = Path(run_dir(trainer))  # on every rank: a collective under DDP
+        world = trainer.world_size
+        values: dict[str, Tensor] = {}
+        for name in sorted(self._sums):
+            total = self._sums[name].to(pl_module.device)
+            if world > 1:
+                total = trainer.strategy.reduce(total, reduce_op="sum")
+            values[name] = (total[0] / total[1]).float().cpu()
+        if pl_module.bidirectional:
+            values["cycle"] = (values["cycle_x"] + values["cycle_y"]) / 2
+        if self.extractor is not None:
+            features = {k: gather_in_order(pl_module, torch.cat(v), world) for k, v in self._features.items()}
+            if self._real is None:
+                self._real = {k[len("real_") :]: features[k] for k in features if k.startswith("real_")}
+            for direction, real in (("XtoY", "y"), ("YtoX", "x")):
+                if f"fake_{direction}" in features:
+                    fake = features[f"fake_{direction}"]
+                    fid = frechet_distance(*gaussian_statistics(self._real[real]), *gaussian_statistics(fake))
+                    values[f"{direction}/fid"] = fid.float()
+        for name, value in values.items():
+            pl_module.log(self.prefix + name, value.to(pl_module.device), sync_dist=True)
+        self.last = {name: float(value) for name, value in values.items()}
+        if trainer.is_global_zero:
+            step = getattr(pl_module, "d_steps", trainer.global_step)
+            record = {"step": step, **self.last}
+            if self.extractor is not None:
+                record["extractor"] = self.extractor.protocol()
+            folder.mkdir(parents=True, exist_ok=True)
+            with open(folder / "translation_metrics.jsonl", "a") as handle:
+                handle.write(json.dumps(record) + "\n")
+
+
+def per_image_l1(output: Tensor, target: Tensor) -> Tensor:
+    """``[N, C, H, W]`` pairs -> ``[N]`` mean absolute errors (in the images' own units)."""
+    return (output.float() - target.float()).abs().flatten(1).mean(1)
+
+
+def image_similarity(output: Tensor, target: Tensor) -> dict[str, Tensor]:
+    """Per-image ``l1`` (in [-1, 1] units), ``psnr`` (dB) and ``ssim`` of ``output`` against ``target``, both
+    ``[N, C, H, W]`` in [-1, 1], compared in [0, 1] (``data_range`` 1) as torchmetrics computes them."""
+    from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
+
+    preds, target01 = ((output.float() + 1) / 2).clamp(0, 1), ((target.float() + 1) / 2).clamp(0, 1)
+    return {
+        "l1": per_image_l1(output, target),
+        "psnr": peak_signal_noise_ratio(preds, target01, data_range=1.0, reduction="none", dim=(1, 2, 3)),
+        "ssim": structural_similarity_index_measure(preds, target01, data_range=1.0, reduction="none"),
+    }
+
+
+class CPUTimeLimit(Callback):
+    """Stop training once this process has used ``seconds`` of CPU time (``time.process_time``, all its threads)
+    since training started: start-up is not counted, validations during training are. Unlike ``max_time``'s wall
+    clock, other processes on the machine do not eat into this budget: "5 CPU minutes" on one thread is
+    ``seconds=300`` with ``OMP_NUM_THREADS=1``. Checked after every batch."""
+
+    def __init__(self, seconds: float) -> None:
+        if seconds <= 0:
+            raise LitGansError(f"seconds must be positive, got {seconds}")
+        self.seconds = seconds
+        self._start: float | None = None
+        self.used = 0.0
+
+    def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._start = time.process_time()
+
+    def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args: Any) -> None:
+        self.used = time.process_time() - (self._start or 0.0)
+        stop = self.used >= self.seconds
+        if trainer.world_size > 1:
+            stop = trainer.strategy.reduce_boolean_decision(stop, all=False)
+        if stop:
+            trainer.should_stop = True

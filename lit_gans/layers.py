@@ -34,6 +34,29 @@ def check_shape(x: Tensor, expected: Sequence[int | None], name: str) -> None:
         raise LitGansError(f"{name}: expected a tensor of shape {wanted}, got {tuple(x.shape)}")
 
 
+class FeaturesThenHead(nn.Module):
+    """A discriminator laid out as ``net = [feature layers..., head layers...]``: ``features(x)`` runs the first
+    ``num_feature_layers`` (D's last hidden activations: feature matching's ``f``, the body of extra heads),
+    ``head(features)`` the rest, down to ``outputs`` logits a sample (``[N]`` when one, else ``[N, outputs]``).
+    Subclasses set ``net``, ``num_feature_layers``, ``outputs`` and ``input_shape`` (one sample's shape)."""
+
+    net: nn.Sequential
+    num_feature_layers: int
+    outputs: int
+    input_shape: tuple[int, ...]
+
+    def features(self, x: Tensor) -> Tensor:
+        check_shape(x, (None, *self.input_shape), f"{type(self).__name__} input x")
+        return self.net[: self.num_feature_layers](x)
+
+    def head(self, features: Tensor) -> Tensor:
+        logits = self.net[self.num_feature_layers :](features)
+        return logits.squeeze(1) if self.outputs == 1 else logits
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.features(x))
+
+
 class SelfAttention(nn.Module):
     """SAGAN's self-attention block (Zhang 2019): ``y = gamma * o + x`` with ``o = v softmax(q^T k)`` over all
     positions, ``q, k`` 1x1 convolutions to ``C/8`` channels, ``v`` a 1x1 convolution to ``C``, and a learned
@@ -69,3 +92,98 @@ def spectral_norm_(module: nn.Module, n_power_iterations: int = 1) -> nn.Module:
         if not parametrize.is_parametrized(layer, "weight"):
             spectral_norm(layer, n_power_iterations=n_power_iterations)
     return module
+
+
+class MinibatchDiscrimination(nn.Module):
+    """Minibatch discrimination (Salimans 2016, s.3.2): ``[N, A] -> [N, A + B]``, the input with ``B`` features
+    appended that measure how close each sample is to the rest of its batch. With ``T`` in ``R^{A x B x C}``:
+    ``M_i = f(x_i) T`` in ``R^{B x C}``, ``c_b(x_i, x_j) = exp(-||M_{i,b} - M_{j,b}||_1)`` and
+    ``o(x_i)_b = sum_j c_b(x_i, x_j)`` over the whole batch (``j = i`` included, as in the paper, so a batch of
+    ``n`` identical samples gives ``o = n`` and one of far-apart samples ``o -> 1``). Real and fake batches must be
+    passed separately."""
+
+    def __init__(self, in_features: int, num_kernels: int = 50, kernel_dim: int = 5) -> None:
+        super().__init__()
+        self.in_features, self.num_kernels, self.kernel_dim = in_features, num_kernels, kernel_dim
+        self.T = nn.Parameter(torch.randn(in_features, num_kernels * kernel_dim) / in_features**0.5)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_shape(x, (None, self.in_features), "MinibatchDiscrimination input")
+        m = (x @ self.T).view(-1, self.num_kernels, self.kernel_dim)  # M: [N, B, C]
+        l1 = (m.unsqueeze(0) - m.unsqueeze(1)).abs().sum(-1)  # ||M_i,b - M_j,b||_1: [N, N, B]
+        o = torch.exp(-l1).sum(1)  # [N, B]
+        return torch.cat([x, o], dim=1)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, num_kernels={self.num_kernels}, kernel_dim={self.kernel_dim}"
+
+
+class VirtualBatchNorm(nn.Module):
+    """Virtual batch normalization (Salimans 2016, s.3.5): each sample ``x_i`` is normalised with the statistics of
+    a fixed reference batch together with itself, ``mu_i = (n mu_ref + mean(x_i)) / (n + 1)`` (likewise for the
+    mean square; per feature for ``[N, C]``, per channel over positions for ``[N, C, H, W]``), then scaled by
+    ``gamma`` and shifted by ``beta``. A sample's output therefore does not depend on the other samples of its batch.
+
+    The reference statistics are taken, on the current weights, by a forward pass of the reference batch inside
+    ``reference_pass(net)``; the network that holds the layer runs that pass first (``forward_with_reference``).
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.num_features, self.eps = num_features, eps
+        self.weight = nn.Parameter(torch.ones(num_features))
+        self.bias = nn.Parameter(torch.zeros(num_features))
+        self.capturing = False
+        self.reference: tuple[Tensor, Tensor, int] | None = None  # (mean [C], mean square [C], n) of the reference
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim < 2 or x.shape[1] != self.num_features:
+            raise LitGansError(f"VirtualBatchNorm({self.num_features}): got input of shape {tuple(x.shape)}")
+        position_dims = tuple(range(2, x.ndim))
+        own_mean = x.mean(position_dims) if position_dims else x  # [N, C]
+        own_square = (x * x).mean(position_dims) if position_dims else x * x
+        if self.capturing:  # the reference batch: normalised by its own statistics, which are kept
+            mean, square = own_mean.mean(0, keepdim=True), own_square.mean(0, keepdim=True)
+            self.reference = (mean[0], square[0], x.shape[0])
+        elif self.reference is None:
+            raise LitGansError(
+                "VirtualBatchNorm has no reference statistics: run the net through forward_with_reference"
+            )
+        else:
+            ref_mean, ref_square, n = self.reference
+            mean, square = (n * ref_mean + own_mean) / (n + 1), (n * ref_square + own_square) / (n + 1)  # [N, C]
+        variance = (square - mean * mean).clamp_min(0.0)
+        shape = (mean.shape[0], self.num_features) + (1,) * len(position_dims)
+        normalised = (x - mean.view(shape)) / torch.sqrt(variance.view(shape) + self.eps)
+        affine_shape = (1, self.num_features) + (1,) * len(position_dims)
+        return normalised * self.weight.view(affine_shape) + self.bias.view(affine_shape)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps}"
+
+
+class ReferenceBatch(nn.Module):
+    """The fixed reference batch of virtual batch normalization (Salimans 2016, s.3.5): ``size`` latent vectors
+    drawn once from ``N(0, I)`` with their own seed and kept as a buffer (saved with the weights)."""
+
+    def __init__(self, z_dim: int, size: int = 64, seed: int = 1234) -> None:
+        super().__init__()
+        self.register_buffer("latent", torch.randn(size, z_dim, generator=torch.Generator().manual_seed(seed)))
+
+
+def forward_with_reference(net: nn.Module, reference: Tensor, x: Tensor) -> Tensor:
+    """``net(x)`` with every ``VirtualBatchNorm`` in ``net`` normalising by ``reference``'s statistics (taken now,
+    on the current weights, so gradients flow through them as in Salimans 2016) combined with each sample's own."""
+    layers = [m for m in net.modules() if isinstance(m, VirtualBatchNorm)]
+    for layer in layers:
+        layer.capturing = True
+    try:
+        net(reference)
+    finally:
+        for layer in layers:
+            layer.capturing = False
+    try:
+        return net(x)
+    finally:
+        for layer in layers:
+            layer.reference = None  # do not keep the reference graph alive between calls

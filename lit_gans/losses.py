@@ -32,8 +32,14 @@ def minimax_g_loss(fake: Tensor) -> Tensor:
     return -F.softplus(fake).mean()
 
 
-def non_saturating_d_loss(real: Tensor, fake: Tensor) -> Tensor:
-    return minimax_d_loss(real, fake)
+def non_saturating_d_loss(real: Tensor, fake: Tensor, real_target: float = 1.0) -> Tensor:
+    """The 2014 D loss; ``real_target < 1`` is one-sided label smoothing (Salimans 2016, s.3.4): real samples are
+    scored against ``t`` (binary cross-entropy), fakes keep the target 0:
+    ``E[-t log D(x) - (1 - t) log(1 - D(x))] + E[-log(1 - D(G(z)))]``."""
+    if not 0.0 < real_target <= 1.0:
+        raise ValueError(f"real_target must lie in (0, 1], got {real_target}")
+    real_term = real_target * F.softplus(-real).mean() + (1.0 - real_target) * F.softplus(real).mean()
+    return real_term + F.softplus(fake).mean()
 
 
 def non_saturating_g_loss(fake: Tensor) -> Tensor:
@@ -70,3 +76,50 @@ def discriminator_accuracy(real: Tensor, fake: Tensor, threshold: float = 0.0) -
     """Share of samples D puts on the right side of ``threshold`` (0 for logits): a diagnostic, not a loss."""
     correct = torch.cat([(real > threshold).flatten(), (fake <= threshold).flatten()])
     return correct.float().mean()
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Improved techniques (Salimans 2016) and the semi-supervised discriminator
+# ------------------------------------------------------------------------------------------------------------------
+def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
+    """G's feature-matching objective (Salimans 2016, s.3.1): ``|| E_x f(x) - E_z f(G(z)) ||_2^2`` with ``f`` an
+    intermediate layer of D; features ``[N, ...]``, the expectations are batch means."""
+    return (real_features.flatten(1).mean(0) - fake_features.flatten(1).mean(0)).pow(2).sum()
+
+
+def real_logit_from_class_logits(class_logits: Tensor) -> Tensor:
+    """The real/fake logit of a K-class discriminator (Salimans 2016, s.5): with the fake class's logit fixed at 0,
+    ``D(x) = Z(x) / (Z(x) + 1)``, ``Z(x) = sum_k exp(l_k(x))``, so the logit of ``D(x)`` is ``logsumexp_k l_k``.
+    ``[N, K] -> [N]``."""
+    return torch.logsumexp(class_logits, dim=1)
+
+
+def categorical_code_loss(code_logits: Tensor, code: Tensor) -> Tensor:
+    """InfoGAN's categorical term (Chen 2016, s.5): ``-E[log Q(c | G(z, c))]``, cross-entropy of ``Q``'s logits
+    ``[N, K]`` against the code ``c`` ``[N]`` that G was given. ``log K`` minus it is the variational lower bound
+    ``L_I`` of the mutual information ``I(c; G(z, c))`` for a uniform ``c``."""
+    return F.cross_entropy(code_logits, code)
+
+
+def gaussian_code_nll(mean: Tensor, log_std: Tensor, code: Tensor) -> Tensor:
+    """InfoGAN's continuous term: ``-E[log Q(c | x)]`` for a factored Gaussian ``Q`` with ``mean`` and ``log_std``
+    ``[N, L]``, summed over the ``L`` codes and averaged over the batch, up to the constant ``L/2 log 2 pi``."""
+    return (0.5 * ((code - mean) * torch.exp(-log_std)) ** 2 + log_std).sum(1).mean()
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Image-to-image translation: reconstruction terms (mean absolute error over every element)
+# ------------------------------------------------------------------------------------------------------------------
+def l1_distance(output: Tensor, target: Tensor) -> Tensor:
+    # E|output - target|_1, per element (Pix2Pix's L_L1)
+    return (output - target).abs().mean()
+
+
+def cycle_consistency_loss(x: Tensor, x_cycled: Tensor, y: Tensor, y_cycled: Tensor) -> Tensor:
+    # L_cyc = E|F(G(x)) - x|_1 + E|G(F(y)) - y|_1   (Zhu 2017, eq. 2)
+    return l1_distance(x_cycled, x) + l1_distance(y_cycled, y)
+
+
+def identity_mapping_loss(x: Tensor, f_of_x: Tensor, y: Tensor, g_of_y: Tensor) -> Tensor:
+    # L_identity = E|G(y) - y|_1 + E|F(x) - x|_1   (Zhu 2017, s.5.2, after Taigman 2017)
+    return l1_distance(g_of_y, y) + l1_distance(f_of_x, x)

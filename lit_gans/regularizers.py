@@ -5,7 +5,7 @@ detached: no gradient reaches G)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import Tensor, nn
@@ -60,3 +60,10 @@ def wgan_div_penalty(critic: Critic, real: Tensor, fake: Tensor, k: float = 2.0,
     real_term = input_gradient_norm(critic, real).pow(p).mean()
     fake_term = input_gradient_norm(critic, fake).pow(p).mean()
     return k * (real_term + fake_term) / 2
+
+
+def historical_averaging_penalty(parameters: Iterable[Tensor], means: Iterable[Tensor]) -> Tensor:
+    """Historical averaging (Salimans 2016, s.3.3): ``sum ||theta - (1/t) sum_i theta[i]||^2`` over a player's
+    parameters, against their running means (``ema.ParameterHistory``); the gradient pulls the weights towards
+    their past average, damping the oscillations of the game."""
+    return sum(((p - m.detach()) ** 2).sum() for p, m in zip(parameters, means, strict=True))

@@ -12,19 +12,22 @@ from __future__ import annotations
 
 from typing import Literal
 
-from lit_gans.base import GANModule
 from lit_gans.errors import LitGansError
 from lit_gans.gans.gan import GAN
+from lit_gans.improved import NonSaturatingGAN
 from lit_gans.networks import DCGANDiscriminator, DCGANGenerator
 
 
-class DCGAN(GANModule):
+class DCGAN(NonSaturatingGAN):
     """Deep convolutional GAN.
 
     Args:
         data_shape: ``(channels, image_size, image_size)``, linked from the datamodule by the CLI; the image size
             must be ``s * 2^k`` with ``s`` in 4..7 (28, 32, 48, 64, 128, ...).
         g_features, d_features: channels of G's last and D's first hidden layer (``ngf``/``ndf``, 64 in the paper).
+        real_label, feature_matching, historical_averaging: the Improved-GAN options of ``NonSaturatingGAN``.
+        minibatch_kernels, minibatch_kernel_dim: minibatch discrimination instead of D's last conv (0 kernels: off).
+        virtual_batch_norm: virtual instead of ordinary batch norm in G.
     """
 
     def __init__(
@@ -42,16 +45,40 @@ class DCGAN(GANModule):
         fixed_noise_seed: int = 0,
         ema_decay: float = 0.0,
         nonfinite: Literal["stop", "skip"] = "stop",
+        real_label: float = 1.0,
+        feature_matching: bool = False,
+        historical_averaging: float = 0.0,
+        minibatch_kernels: int = 0,
+        minibatch_kernel_dim: int = 5,
+        virtual_batch_norm: bool = False,
     ) -> None:
         super().__init__(
-            z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite
+            z_dim,
+            lr_g,
+            lr_d,
+            betas_g,
+            betas_d,
+            n_critic,
+            num_fixed_samples,
+            fixed_noise_seed,
+            ema_decay,
+            nonfinite,
+            real_label,
+            feature_matching,
+            historical_averaging,
         )
         self.save_hyperparameters()
         if len(data_shape) != 3 or data_shape[1] != data_shape[2]:
             raise LitGansError(f"DCGAN needs square images (channels, size, size), got data_shape={tuple(data_shape)}")
         channels, image_size, _ = data_shape
-        self.generator = DCGANGenerator(z_dim, image_size, channels, g_features)
-        self.discriminator = DCGANDiscriminator(image_size, channels, d_features)
+        self.generator = DCGANGenerator(z_dim, image_size, channels, g_features, virtual_batch_norm=virtual_batch_norm)
+        self.discriminator = DCGANDiscriminator(
+            image_size,
+            channels,
+            d_features,
+            minibatch_kernels=minibatch_kernels,
+            minibatch_kernel_dim=minibatch_kernel_dim,
+        )
 
     # the objective is the 2014 paper's, unchanged
     d_step = GAN.d_step

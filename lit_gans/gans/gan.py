@@ -16,17 +16,20 @@ from typing import Literal
 
 from torch import Tensor
 
-from lit_gans.base import GANModule
-from lit_gans.losses import discriminator_accuracy, non_saturating_d_loss, non_saturating_g_loss
+from lit_gans.improved import NonSaturatingGAN
+from lit_gans.losses import discriminator_accuracy
 from lit_gans.networks import MLPDiscriminator, MLPGenerator
 
 
-class GAN(GANModule):
-    """The 2014 MLP GAN.
+class GAN(NonSaturatingGAN):
+    """The 2014 MLP GAN, with the Improved-GAN options of ``NonSaturatingGAN`` (all off by default).
 
     Args:
         data_shape: ``(C, H, W)`` for images or ``(D,)`` for points; linked from the datamodule by the CLI.
         g_hidden, d_hidden: widths of the hidden layers of G and D.
+        real_label, feature_matching, historical_averaging: see ``NonSaturatingGAN``.
+        minibatch_kernels, minibatch_kernel_dim: minibatch discrimination before D's output (0 kernels: off).
+        virtual_batch_norm: virtual instead of ordinary batch norm in G.
     """
 
     def __init__(
@@ -44,22 +47,44 @@ class GAN(GANModule):
         fixed_noise_seed: int = 0,
         ema_decay: float = 0.0,
         nonfinite: Literal["stop", "skip"] = "stop",
+        real_label: float = 1.0,
+        feature_matching: bool = False,
+        historical_averaging: float = 0.0,
+        minibatch_kernels: int = 0,
+        minibatch_kernel_dim: int = 5,
+        virtual_batch_norm: bool = False,
     ) -> None:
         super().__init__(
-            z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite
+            z_dim,
+            lr_g,
+            lr_d,
+            betas_g,
+            betas_d,
+            n_critic,
+            num_fixed_samples,
+            fixed_noise_seed,
+            ema_decay,
+            nonfinite,
+            real_label,
+            feature_matching,
+            historical_averaging,
         )
         self.save_hyperparameters()
         images = len(data_shape) == 3
-        self.generator = MLPGenerator(z_dim, data_shape, g_hidden, batch_norm=True, tanh_output=images)
-        self.discriminator = MLPDiscriminator(data_shape, d_hidden)
+        norm = "virtual" if virtual_batch_norm else "batch"
+        self.generator = MLPGenerator(z_dim, data_shape, g_hidden, norm=norm, tanh_output=images)
+        self.discriminator = MLPDiscriminator(data_shape, d_hidden, minibatch_kernels, minibatch_kernel_dim)
 
     def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
         real = batch[0]
         real_logits, fake_logits = self.discriminator(real), self.discriminator(self.draw_fake(len(real)).detach())
         return {
-            "loss": non_saturating_d_loss(real_logits, fake_logits),  # -log D(x) - log(1 - D(G(z)))
+            "loss": self.adversarial_d_loss(real_logits, fake_logits),  # -log D(x) - log(1 - D(G(z)))
             "accuracy": discriminator_accuracy(real_logits, fake_logits),
         }
 
     def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
-        return {"loss": non_saturating_g_loss(self.discriminator(self.draw_fake(len(batch[0]))))}  # -log D(G(z))
+        real, D = batch[0], self.discriminator
+        fake_features = D.features(self.draw_fake(len(real)))
+        real_features = D.features(real) if self.feature_matching else None
+        return {"loss": self.adversarial_g_loss(D.head(fake_features), fake_features, real_features)}  # -log D(G(z))

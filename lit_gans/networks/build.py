@@ -40,7 +40,9 @@ def generator_and_discriminator(
         generator: nn.Module = DCGANGenerator(z_dim, size, channels, g_features, attention=attention)
         discriminator: nn.Module = DCGANDiscriminator(size, channels, d_features, norm=d_norm, attention=attention)
     elif len(data_shape) == 1:
-        generator = MLPGenerator(z_dim, data_shape, g_hidden, batch_norm=not spectral_norm_g, tanh_output=False)
+        generator = MLPGenerator(
+            z_dim, data_shape, g_hidden, norm="none" if spectral_norm_g else "batch", tanh_output=False
+        )
         discriminator = MLPDiscriminator(data_shape, d_hidden)
     else:
         raise LitGansError(f"data_shape must be (C, H, W) or (D,), got {data_shape}")

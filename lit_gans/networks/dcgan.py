@@ -13,7 +13,15 @@ from typing import Literal
 from torch import Tensor, nn
 
 from lit_gans.errors import LitGansError
-from lit_gans.layers import SelfAttention, check_shape
+from lit_gans.layers import (
+    FeaturesThenHead,
+    MinibatchDiscrimination,
+    ReferenceBatch,
+    SelfAttention,
+    VirtualBatchNorm,
+    check_shape,
+    forward_with_reference,
+)
 
 Norm = Literal["batch", "layer", "none"]
 
@@ -37,52 +45,75 @@ class DCGANGenerator(nn.Module):
     z is a 1x1 map; a transposed conv of kernel ``s`` makes the ``s x s`` start with ``features * 2^(k-1)``
     channels; each of the ``k`` stages doubles the size and halves the channels; the last one outputs ``channels``.
     ``attention`` adds SAGAN's self-attention block before that last stage (at half the image size).
+    ``virtual_batch_norm`` replaces BatchNorm by virtual batch norm against a fixed reference batch of latents
+    (Salimans 2016, s.3.5).
     """
 
-    def __init__(self, z_dim: int, image_size: int, channels: int, features: int = 64, attention: bool = False) -> None:
+    def __init__(
+        self,
+        z_dim: int,
+        image_size: int,
+        channels: int,
+        features: int = 64,
+        attention: bool = False,
+        virtual_batch_norm: bool = False,
+    ) -> None:
         super().__init__()
         self.z_dim, self.image_size, self.channels = z_dim, image_size, channels
         start, stages = dcgan_layout(image_size)
         width = features * 2 ** (stages - 1)
+        norm = VirtualBatchNorm if virtual_batch_norm else nn.BatchNorm2d
         layers: list[nn.Module] = [
             nn.ConvTranspose2d(z_dim, width, start, 1, 0, bias=False),
-            nn.BatchNorm2d(width),
+            norm(width),
             nn.ReLU(True),
         ]
         for _ in range(stages - 1):
-            layers += [
-                nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False),
-                nn.BatchNorm2d(width // 2),
-                nn.ReLU(True),
-            ]
+            layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), norm(width // 2), nn.ReLU(True)]
             width //= 2
         if attention:
             layers.append(SelfAttention(width))
         layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1, bias=False), nn.Tanh()]
         self.net = nn.Sequential(*layers)
+        self.reference = ReferenceBatch(z_dim) if virtual_batch_norm else None
         self.apply(dcgan_init_)
 
     def forward(self, z: Tensor) -> Tensor:
         check_shape(z, (None, self.z_dim), "DCGANGenerator input z")
+        if self.reference is not None:
+            return forward_with_reference(self.net, self.reference.latent[:, :, None, None], z[:, :, None, None])
         return self.net(z[:, :, None, None])
 
 
-class DCGANDiscriminator(nn.Module):
+class DCGANDiscriminator(FeaturesThenHead):
     """``x [N, channels, image_size, image_size] -> logits [N]``, the mirror of the generator: ``k`` stride-2
     convs (``features``, doubling; no normalization on the first), then a conv of kernel ``s`` down to one logit.
 
     ``norm``: ``batch`` (the paper), ``layer`` (per-sample, over C, H, W: for critics with a per-sample gradient
     penalty, which BatchNorm breaks by mixing the samples of a batch) or ``none`` (e.g. under spectral norm).
     ``attention`` adds SAGAN's self-attention block after the first stage (at half the image size).
+
+    The last stage's map is the ``features`` (``[N, width, s, s]``, for feature matching and extra heads).
+    ``minibatch_kernels > 0`` replaces the last conv by minibatch discrimination on those features and a linear
+    output (Salimans 2016, s.3.2); ``outputs`` > 1 gives ``[N, outputs]`` logits.
     """
 
     def __init__(
-        self, image_size: int, channels: int, features: int = 64, norm: Norm = "batch", attention: bool = False
+        self,
+        image_size: int,
+        channels: int,
+        features: int = 64,
+        norm: Norm = "batch",
+        attention: bool = False,
+        minibatch_kernels: int = 0,
+        minibatch_kernel_dim: int = 5,
+        outputs: int = 1,
     ) -> None:
         super().__init__()
         if norm not in ("batch", "layer", "none"):
             raise LitGansError(f"norm must be 'batch', 'layer' or 'none', got {norm!r}")
         self.image_size, self.channels = image_size, channels
+        self.input_shape = (channels, image_size, image_size)
         start, stages = dcgan_layout(image_size)
         layers: list[nn.Module] = [nn.Conv2d(channels, features, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
         if attention:
@@ -92,13 +123,19 @@ class DCGANDiscriminator(nn.Module):
             layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=norm == "none"), *_norm(norm, width * 2)]
             layers.append(nn.LeakyReLU(0.2, True))
             width *= 2
-        layers.append(nn.Conv2d(width, 1, start, 1, 0, bias=False))
+        self.outputs = outputs
+        self.feature_dim = width * start * start
+        self.num_feature_layers = len(layers)
+        if minibatch_kernels > 0:
+            layers += [
+                nn.Flatten(),
+                MinibatchDiscrimination(self.feature_dim, minibatch_kernels, minibatch_kernel_dim),
+                nn.Linear(self.feature_dim + minibatch_kernels, outputs),
+            ]
+        else:
+            layers += [nn.Conv2d(width, outputs, start, 1, 0, bias=False), nn.Flatten()]
         self.net = nn.Sequential(*layers)
         self.apply(dcgan_init_)
-
-    def forward(self, x: Tensor) -> Tensor:
-        check_shape(x, (None, self.channels, self.image_size, self.image_size), "DCGANDiscriminator input x")
-        return self.net(x).flatten()
 
 
 def _norm(norm: Norm, channels: int) -> list[nn.Module]:
@@ -113,6 +150,6 @@ def dcgan_init_(module: nn.Module) -> None:
     """The paper's initialisation: conv weights ~ N(0, 0.02), BatchNorm scale ~ N(1, 0.02) and shift 0."""
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
         nn.init.normal_(module.weight, 0.0, 0.02)
-    elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)):
+    elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm, VirtualBatchNorm)):
         nn.init.normal_(module.weight, 1.0, 0.02)
         nn.init.zeros_(module.bias)

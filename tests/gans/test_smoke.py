@@ -8,7 +8,7 @@ from torch.testing import assert_close
 
 import lit_gans
 from cli import all_subclasses
-from datamodules import Shapes, Toy
+from datamodules import Shapes, ShapesPaired, ShapesUnpaired, Toy
 from lit_gans import GANModule
 from tests.helpers import tiny_trainer
 
@@ -57,6 +57,65 @@ for _name in ("WGAN", "WGANGP", "WGANDiv", "DRAGAN", "LSGAN", "SNGAN", "SAGAN"):
         dict(z_dim=8, g_features=4, d_features=4),
         lambda: Shapes(image_size=28, channels=1, num_train=64, num_val=16, batch_size=16),
     )
+# the conditional and latent-code models, MLP and conv variants; SGAN also on semi-supervised batches
+_tiny_mlp = dict(z_dim=4, g_hidden=(16,), d_hidden=(16,))
+_tiny_conv = dict(z_dim=4, g_features=4, d_features=4)
+for _cls in (lit_gans.CGAN, lit_gans.ACGAN, lit_gans.SGAN):
+    CASES[f"{_cls.__name__}-mlp"] = (
+        _cls,
+        dict(num_classes=3, network="mlp", **_tiny_mlp),
+        lambda: Shapes(image_size=16, channels=1, num_train=64, num_val=16, batch_size=16),
+    )
+    CASES[f"{_cls.__name__}-conv"] = (
+        _cls,
+        dict(num_classes=3, network="conv", **_tiny_conv),
+        lambda: Shapes(image_size=28, channels=1, num_train=64, num_val=16, batch_size=16),
+    )
+CASES["SGAN-semi-supervised"] = (
+    lit_gans.SGAN,
+    dict(num_classes=3, network="conv", **_tiny_conv),
+    lambda: Shapes(image_size=28, channels=1, num_train=64, num_val=16, batch_size=16, labels_per_class=2),
+)
+CASES["InfoGAN-conv"] = (
+    lit_gans.InfoGAN,
+    dict(num_categories=3, num_continuous=2, q_hidden=8, **_tiny_conv),
+    lambda: Shapes(image_size=28, channels=1, num_train=64, num_val=16, batch_size=16),
+)
+CASES["InfoGAN-mlp-mse"] = (
+    lit_gans.InfoGAN,
+    dict(num_categories=4, num_continuous=1, continuous_loss="mse", network="mlp", **_tiny_mlp),
+    lambda: Toy("ring", 128, 32, batch_size=32),
+)
+# every Improved-GAN option at once (Salimans 2016)
+_improved = dict(real_label=0.9, feature_matching=True, historical_averaging=1e-3, minibatch_kernels=4)
+CASES["GAN-improved-ring"] = (
+    lit_gans.GAN,
+    dict(virtual_batch_norm=True, **_improved, **_tiny_mlp),
+    lambda: Toy("ring", 128, 32, batch_size=32),
+)
+CASES["DCGAN-improved-28"] = (
+    lit_gans.DCGAN,
+    dict(virtual_batch_norm=True, **_improved, **_tiny_conv),
+    lambda: Shapes(image_size=28, channels=1, num_train=64, num_val=16, batch_size=16),
+)
+CASES["CGAN-improved-mlp"] = (
+    lit_gans.CGAN,
+    dict(num_classes=3, network="mlp", **_improved, **_tiny_mlp),
+    lambda: Shapes(image_size=16, channels=1, num_train=64, num_val=16, batch_size=16),
+)
+
+
+# image-to-image: tiny nets on the offline paired and unpaired tasks
+CASES["Pix2Pix-16"] = (
+    lit_gans.Pix2Pix,
+    dict(g_features=4, d_features=4, d_layers=1),
+    lambda: ShapesPaired(image_size=16, num_train=32, num_val=8, batch_size=8),
+)
+CASES["CycleGAN-16"] = (
+    lit_gans.CycleGAN,
+    dict(g_features=4, d_features=4, n_blocks=1, d_layers=1, pool_size=4),
+    lambda: ShapesUnpaired(image_size=16, num_train=32, num_val=8, batch_size=8),
+)
 
 
 def test_every_model_has_a_smoke_case():
@@ -78,11 +137,21 @@ def test_train_save_reload_sample(tmp_path, case):
     reloaded = cls.load_from_checkpoint(path, weights_only=True)
     assert (reloaded.d_steps, reloaded.g_steps) == (3, 3 // model.n_critic)
 
-    latent = model.sample_latent(6, generator=torch.Generator().manual_seed(1))
-    samples = reloaded.sample_from(latent)
-    assert_close(samples, model.sample_from(latent))  # the weights came back
+    if model.latent_input:
+        latent = model.sample_latent(6, generator=torch.Generator().manual_seed(1))
+        conditions = model.draw_conditions(6, generator=torch.Generator().manual_seed(2))  # labels, codes, or none
+    else:  # image-to-image: input images play the latent's part
+        latent, conditions = next(iter(data.val_dataloader()))[0][:6], {}
+    torch.manual_seed(3)  # the same noise (Pix2Pix's dropout) for both
+    samples = reloaded.sample_from(latent, **conditions)
+    torch.manual_seed(3)
+    assert_close(samples, model.sample_from(latent, **conditions))  # the weights came back (and any history)
+    assert_close(reloaded.state_dict(), model.state_dict())
     assert samples.shape == (6, *data.data_shape)
     assert torch.isfinite(samples).all()
     if samples.ndim == 4:
         assert samples.min() >= -1 and samples.max() <= 1
-    assert reloaded.sample(5).shape == (5, *data.data_shape)
+    if model.latent_input:
+        assert reloaded.sample(5).shape == (5, *data.data_shape)
+    elif model.bidirectional:
+        assert_close(reloaded.translate(latent, inverse=True), model.translate(latent, inverse=True))

@@ -1,0 +1,126 @@
+"""ACGAN: Odena, Olah & Shlens 2017, "Conditional Image Synthesis with Auxiliary Classifier GANs" (arXiv:1610.09585).
+
+G draws ``X_fake = G(c, z)`` for a class ``c``; D sees only the image and answers twice, ``P(S | X)`` (real or
+fake) and ``P(C | X)`` (which class), from one body with two heads. With
+
+    L_S = E[log P(S=real | X_real)] + E[log P(S=fake | X_fake)]
+    L_C = E[log P(C=c | X_real)]    + E[log P(C=c | X_fake)]
+
+D maximises ``L_S + L_C`` and G maximises ``L_C - L_S`` (eq. 2-3); here G's ``-L_S`` is the non-saturating
+``-log P(S=real | X_fake)``, and the Improved-GAN options of ``NonSaturatingGAN`` apply to the source head.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from lit_gans.errors import LitGansError
+from lit_gans.gans.cgan import ClassConditionalSampling
+from lit_gans.improved import NonSaturatingGAN, uniform_labels
+from lit_gans.losses import discriminator_accuracy
+from lit_gans.networks.conditional import AuxiliaryHeadDiscriminator, LabelConditionedGenerator, Network, base_networks
+
+
+class ACGAN(ClassConditionalSampling, NonSaturatingGAN):
+    """Auxiliary-classifier GAN.
+
+    Args:
+        data_shape: ``(C, H, W)`` or ``(D,)``, linked from the datamodule by the CLI.
+        num_classes: ``K`` (10 for MNIST, 3 for Shapes).
+        network: ``conv`` (DCGAN nets) or ``mlp``.
+        embed_dim: size of G's label embedding, concatenated to ``z``.
+        lambda_class: weight of the class terms ``L_C`` in both players' objectives (1 in the paper).
+        g_hidden, d_hidden: MLP widths; g_features, d_features: conv channels.
+        real_label, feature_matching, historical_averaging, minibatch_kernels: Improved-GAN options.
+    """
+
+    # `python cli.py fit --model ACGAN` with no data: the shapes as the classes (no download)
+    offline_preset: ClassVar[str] = "configs/acgan_shapes.yaml"
+
+    def __init__(
+        self,
+        data_shape: tuple[int, ...] = (1, 28, 28),
+        num_classes: int = 10,
+        network: Network = "conv",
+        z_dim: int = 100,
+        embed_dim: int = 10,
+        lambda_class: float = 1.0,
+        g_hidden: tuple[int, ...] = (256, 512, 1024),
+        d_hidden: tuple[int, ...] = (512, 256),
+        g_features: int = 64,
+        d_features: int = 64,
+        lr_g: float = 2e-4,
+        lr_d: float = 2e-4,
+        betas_g: tuple[float, float] = (0.5, 0.999),
+        betas_d: tuple[float, float] = (0.5, 0.999),
+        n_critic: int = 1,
+        num_fixed_samples: int = 100,
+        fixed_noise_seed: int = 0,
+        ema_decay: float = 0.0,
+        nonfinite: Literal["stop", "skip"] = "stop",
+        real_label: float = 1.0,
+        feature_matching: bool = False,
+        historical_averaging: float = 0.0,
+        minibatch_kernels: int = 0,
+    ) -> None:
+        super().__init__(
+            z_dim,
+            lr_g,
+            lr_d,
+            betas_g,
+            betas_d,
+            n_critic,
+            num_fixed_samples,
+            fixed_noise_seed,
+            ema_decay,
+            nonfinite,
+            real_label,
+            feature_matching,
+            historical_averaging,
+        )
+        self.save_hyperparameters()
+        if num_classes < 2:
+            raise LitGansError(f"num_classes must be at least 2, got {num_classes}")
+        self.num_classes, self.lambda_class = num_classes, lambda_class
+        g_net, d_net = base_networks(
+            network, data_shape, z_dim + embed_dim, g_hidden, d_hidden, g_features, d_features, minibatch_kernels
+        )
+        self.generator = LabelConditionedGenerator(g_net, z_dim, num_classes, embed_dim)
+        self.discriminator = AuxiliaryHeadDiscriminator(d_net, num_classes)
+
+    def generate(self, latent: Tensor, net: torch.nn.Module | None = None, **conditions: Tensor) -> Tensor:
+        if "labels" not in conditions:
+            raise LitGansError("ACGAN generates from (z, labels): pass labels=...")
+        return (self.generator if net is None else net)(latent, conditions["labels"])
+
+    def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
+        real, labels = batch[0], batch[1]
+        fake_labels = uniform_labels(len(real), self.num_classes, None, self.device)
+        fake = self.generator(self.sample_latent(len(real)), fake_labels).detach()
+        real_source, real_class = self.discriminator(real)
+        fake_source, fake_class = self.discriminator(fake)
+        class_loss = F.cross_entropy(real_class, labels) + F.cross_entropy(fake_class, fake_labels)  # -L_C
+        return {
+            "loss": self.adversarial_d_loss(real_source, fake_source) + self.lambda_class * class_loss,  # -L_S - L_C
+            "class_loss": class_loss,
+            "accuracy": discriminator_accuracy(real_source, fake_source),
+            "class_accuracy_real": (real_class.argmax(1) == labels).float().mean(),
+        }
+
+    def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
+        real, D = batch[0], self.discriminator
+        fake_labels = uniform_labels(len(real), self.num_classes, None, self.device)
+        fake_features = D.features(self.generator(self.sample_latent(len(real)), fake_labels))
+        real_features = D.features(real) if self.feature_matching else None
+        fake_class = D.auxiliary(fake_features)
+        class_loss = F.cross_entropy(fake_class, fake_labels)  # -E[log P(C=c | X_fake)]
+        adversarial = self.adversarial_g_loss(D.head(fake_features), fake_features, real_features)
+        return {
+            "loss": adversarial + self.lambda_class * class_loss,  # -log P(S=real | X_fake) - L_C(fake)
+            "class_loss": class_loss,
+            "class_accuracy_fake": (fake_class.argmax(1) == fake_labels).float().mean(),
+        }

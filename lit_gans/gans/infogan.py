@@ -1,0 +1,220 @@
+"""InfoGAN: Chen et al. 2016, "InfoGAN: Interpretable Representation Learning by Information Maximizing Generative
+Adversarial Nets" (arXiv:1606.03657).
+
+G's input is noise ``z`` plus latent codes ``c``: one categorical ``c_1 ~ Cat(K = 10)`` and ``L = 2`` continuous
+``c_2, c_3 ~ U(-1, 1)`` on MNIST. An auxiliary distribution ``Q(c | x)``, a head on D's body, lower-bounds the mutual
+information between the codes and G's output (eq. 4-5):
+
+    L_I(G, Q) = E_{c ~ P(c), x ~ G(z, c)}[log Q(c | x)] + H(c)  <=  I(c; G(z, c))
+    min_{G, Q} max_D  V(D, G) - lambda L_I(G, Q)
+
+``Q`` is a categorical over ``c_1`` and a factored Gaussian over ``c_2, c_3`` (mean and log-std; ``mse`` fixes the
+std, leaving a squared error). Both players carry ``-lambda L_I``: D's optimizer holds D's body and ``Q``, and they
+fit ``Q`` on the D step (fakes detached); G makes its codes recoverable on the G step. Logged each step:
+``mi_lower_bound = log K - CE``, the bound's categorical part in nats (at most ``log 10 = 2.30``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar, Literal
+
+import torch
+from torch import Tensor
+
+from lit_gans.errors import LitGansError
+from lit_gans.improved import NonSaturatingGAN, uniform_labels
+from lit_gans.losses import categorical_code_loss, discriminator_accuracy, gaussian_code_nll
+from lit_gans.networks.conditional import AuxiliaryHeadDiscriminator, LatentCodeGenerator, Network, base_networks
+
+
+class InfoGAN(NonSaturatingGAN):
+    """InfoGAN with one categorical and ``num_continuous`` uniform codes.
+
+    Args:
+        data_shape: ``(C, H, W)`` or ``(D,)``, linked from the datamodule by the CLI.
+        z_dim: incompressible noise (62 on MNIST in the paper).
+        num_categories: ``K`` of the categorical code (10 on MNIST).
+        num_continuous: ``L`` continuous codes, uniform in [-1, 1] (2 on MNIST).
+        continuous_loss: ``gaussian`` (Q predicts mean and log-std) or ``mse`` (unit std: a squared error).
+        lambda_categorical, lambda_continuous: weights of the two parts of ``L_I`` (1 and 0.1: the paper uses
+            lambda = 1 for discrete codes and a smaller one for continuous codes).
+        q_hidden: width of Q's hidden layer (FC-128 in the paper).
+        network: ``conv`` (DCGAN nets) or ``mlp``; g_hidden, d_hidden, g_features, d_features: their sizes.
+        lr_g, lr_d: 1e-3 and 2e-4 as in the paper's MNIST set-up.
+        real_label, feature_matching, historical_averaging, minibatch_kernels: Improved-GAN options.
+    """
+
+    # `python cli.py fit --model InfoGAN` with no data: a 3-valued code on the shapes (no download)
+    offline_preset: ClassVar[str] = "configs/infogan_shapes.yaml"
+
+    def __init__(
+        self,
+        data_shape: tuple[int, ...] = (1, 28, 28),
+        z_dim: int = 62,
+        num_categories: int = 10,
+        num_continuous: int = 2,
+        continuous_loss: Literal["gaussian", "mse"] = "gaussian",
+        lambda_categorical: float = 1.0,
+        lambda_continuous: float = 0.1,
+        q_hidden: int = 128,
+        network: Network = "conv",
+        g_hidden: tuple[int, ...] = (256, 512, 1024),
+        d_hidden: tuple[int, ...] = (512, 256),
+        g_features: int = 64,
+        d_features: int = 64,
+        lr_g: float = 1e-3,
+        lr_d: float = 2e-4,
+        betas_g: tuple[float, float] = (0.5, 0.999),
+        betas_d: tuple[float, float] = (0.5, 0.999),
+        n_critic: int = 1,
+        num_fixed_samples: int = 100,
+        fixed_noise_seed: int = 0,
+        ema_decay: float = 0.0,
+        nonfinite: Literal["stop", "skip"] = "stop",
+        real_label: float = 1.0,
+        feature_matching: bool = False,
+        historical_averaging: float = 0.0,
+        minibatch_kernels: int = 0,
+    ) -> None:
+        super().__init__(
+            z_dim,
+            lr_g,
+            lr_d,
+            betas_g,
+            betas_d,
+            n_critic,
+            num_fixed_samples,
+            fixed_noise_seed,
+            ema_decay,
+            nonfinite,
+            real_label,
+            feature_matching,
+            historical_averaging,
+        )
+        self.save_hyperparameters()
+        if num_categories < 2 or num_continuous < 0:
+            raise LitGansError(
+                f"need num_categories >= 2 and num_continuous >= 0, got {num_categories}, {num_continuous}"
+            )
+        if continuous_loss not in ("gaussian", "mse"):
+            raise LitGansError(f"continuous_loss must be 'gaussian' or 'mse', got {continuous_loss!r}")
+        self.num_categories, self.num_continuous, self.continuous_loss = num_categories, num_continuous, continuous_loss
+        self.lambda_categorical, self.lambda_continuous = lambda_categorical, lambda_continuous
+        g_net, d_net = base_networks(
+            network,
+            data_shape,
+            z_dim + num_categories + num_continuous,
+            g_hidden,
+            d_hidden,
+            g_features,
+            d_features,
+            minibatch_kernels,
+        )
+        self.generator = LatentCodeGenerator(g_net, z_dim, num_categories, num_continuous)
+        q_outputs = num_categories + num_continuous * (2 if continuous_loss == "gaussian" else 1)
+        self.discriminator = AuxiliaryHeadDiscriminator(d_net, q_outputs, hidden=q_hidden)
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Codes
+    # ----------------------------------------------------------------------------------------------------------
+    def draw_conditions(self, n: int, generator: torch.Generator | None = None, **given: Any) -> dict[str, Tensor]:
+        """``categorical`` (one value or ``[n]``) and ``continuous`` (``L`` values or ``[n, L]``); whatever is not
+        given is drawn from the prior, ``Cat(K)`` and ``U(-1, 1)^L``."""
+        categorical, continuous = given.pop("categorical", None), given.pop("continuous", None)
+        if given:
+            raise LitGansError(f"InfoGAN takes categorical=... and continuous=..., not {', '.join(sorted(given))}")
+        if categorical is None:
+            categorical = uniform_labels(n, self.num_categories, generator, self.device)
+        categorical = torch.as_tensor(categorical, dtype=torch.long, device=self.device).expand(n)
+        if categorical.min() < 0 or categorical.max() >= self.num_categories:
+            raise LitGansError(f"categorical codes lie in 0..{self.num_categories - 1}, got {categorical.tolist()}")
+        if continuous is None:
+            gen_device = generator.device if generator is not None else self.device
+            continuous = torch.rand(n, self.num_continuous, generator=generator, device=gen_device) * 2 - 1
+        continuous = torch.as_tensor(continuous, dtype=torch.float32, device=self.device).expand(n, self.num_continuous)
+        return {"categorical": categorical, "continuous": continuous}
+
+    def generate(self, latent: Tensor, net: torch.nn.Module | None = None, **conditions: Tensor) -> Tensor:
+        if set(conditions) != {"categorical", "continuous"}:
+            raise LitGansError("InfoGAN generates from (z, categorical, continuous): pass both codes")
+        return (self.generator if net is None else net)(latent, conditions["categorical"], conditions["continuous"])
+
+    def fixed_conditions(self) -> dict[str, Tensor]:
+        """One categorical value a row; continuous codes drawn once from the fixed seed (the same at every call)."""
+        per_row = max(1, len(self.fixed_latent) // self.num_categories)
+        categorical = (torch.arange(len(self.fixed_latent)) // per_row).clamp(max=self.num_categories - 1)
+        generator = torch.Generator().manual_seed(self.hparams.fixed_noise_seed + 1)
+        continuous = torch.rand(len(self.fixed_latent), self.num_continuous, generator=generator) * 2 - 1
+        return {"categorical": categorical.to(self.device), "continuous": continuous.to(self.device)}
+
+    @torch.no_grad()
+    def traversal(self, code: int, steps: int = 10, low: float = -2.0, high: float = 2.0) -> Tensor:
+        """The paper's figure 2: ``[K * steps, C, H, W]``, a row per categorical value, the continuous code ``code``
+        swept from ``low`` to ``high`` along the row, the other codes at 0 and one ``z`` (the first fixed one)."""
+        if not 0 <= code < self.num_continuous:
+            raise LitGansError(f"code must lie in 0..{self.num_continuous - 1}, got {code}")
+        k = self.num_categories
+        continuous = torch.zeros(k * steps, self.num_continuous)
+        continuous[:, code] = torch.linspace(low, high, steps).repeat(k)
+        categorical = torch.arange(k).repeat_interleave(steps)
+        latent = self.fixed_latent[:1].expand(k * steps, -1)
+        return self.sample_from(latent, categorical=categorical, continuous=continuous)
+
+    def sample_grids(self) -> dict[str, tuple[Tensor, int]]:
+        per_row = max(1, len(self.fixed_latent) // self.num_categories)
+        grids = {"samples": (self.sample_fixed(), per_row)}
+        for code in range(self.num_continuous):
+            grids[f"traversal_c{code + 2}"] = (self.traversal(code), 10)  # c_1 is the categorical code
+        return grids
+
+    def q_loss(self, q_outputs: Tensor, categorical: Tensor, continuous: Tensor) -> dict[str, Tensor]:
+        """``-L_I`` split into its parts: ``categorical`` (cross-entropy) and ``continuous`` (Gaussian NLL or MSE)."""
+        k, m = self.num_categories, self.num_continuous
+        parts = {"categorical": categorical_code_loss(q_outputs[:, :k], categorical)}
+        if m:
+            mean = q_outputs[:, k : k + m]
+            if self.continuous_loss == "gaussian":
+                log_std = q_outputs[:, k + m :].clamp(-5.0, 5.0)
+                parts["continuous"] = gaussian_code_nll(mean, log_std, continuous)
+            else:
+                parts["continuous"] = ((continuous - mean) ** 2).sum(1).mean()
+        else:
+            parts["continuous"] = q_outputs.new_zeros(())
+        parts["total"] = self.lambda_categorical * parts["categorical"] + self.lambda_continuous * parts["continuous"]
+        return parts
+
+    # ----------------------------------------------------------------------------------------------------------
+    # The game
+    # ----------------------------------------------------------------------------------------------------------
+    def draw_fake_with_codes(self, n: int) -> tuple[Tensor, dict[str, Tensor]]:
+        codes = self.draw_conditions(n)
+        return self.generator(self.sample_latent(n), codes["categorical"], codes["continuous"]), codes
+
+    def d_step(self, batch: tuple[Tensor, ...]) -> dict[str, Tensor]:
+        real = batch[0]
+        fake, codes = self.draw_fake_with_codes(len(real))
+        D = self.discriminator
+        real_logits = D.head(D.features(real))
+        fake_features = D.features(fake.detach())
+        fake_logits = D.head(fake_features)
+        info = self.q_loss(D.auxiliary(fake_features), codes["categorical"], codes["continuous"])
+        return {
+            "loss": self.adversarial_d_loss(real_logits, fake_logits) + info["total"],  # -V(D, G) - lambda L_I
+            "accuracy": discriminator_accuracy(real_logits, fake_logits),
+            "q_categorical": info["categorical"],
+            "q_continuous": info["continuous"],
+            "mi_lower_bound": math.log(self.num_categories) - info["categorical"].detach(),
+        }
+
+    def g_step(self, batch: tuple[Tensor, ...]) -> dict[str, Tensor]:
+        real, D = batch[0], self.discriminator
+        fake, codes = self.draw_fake_with_codes(len(real))
+        fake_features = D.features(fake)
+        real_features = D.features(real) if self.feature_matching else None
+        info = self.q_loss(D.auxiliary(fake_features), codes["categorical"], codes["continuous"])
+        adversarial = self.adversarial_g_loss(D.head(fake_features), fake_features, real_features)
+        return {
+            "loss": adversarial + info["total"],  # -log D(G(z, c)) - lambda L_I
+            "mi_lower_bound": math.log(self.num_categories) - info["categorical"].detach(),
+        }

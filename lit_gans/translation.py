@@ -1,0 +1,84 @@
+"""``TranslationGAN``: the base of image-to-image GANs (Pix2Pix, CycleGAN) on ``GANModule``'s training loop.
+
+G maps an image of domain X to domain Y, with no latent input: batches are ``(x, y)``, paired (``y`` is the target
+of ``x``) or unpaired (``y`` is an independent image of domain Y). A model that also learns the inverse map
+``F: Y -> X`` (CycleGAN) sets ``bidirectional`` and keeps both generators in ``self.generator`` (one container, so
+one optimizer, one EMA copy and one DDP wrapper hold both); ``mapping`` picks the one for a direction.
+
+Sampling: ``translate(x)`` (``inverse=True`` for F) runs the sampling generator (EMA copy when on) in eval mode;
+``sample_from(x)`` is the same for the forward direction. There is no noise to draw, so ``sample(n)`` raises.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import torch
+from torch import Tensor, nn
+
+from lit_gans.base import GANModule, eval_mode
+from lit_gans.errors import LitGansError
+
+
+class TranslationGAN(GANModule):
+    """Image-to-image GAN: ``G: X -> Y`` (and ``F: Y -> X`` when ``bidirectional``).
+
+    Args:
+        lr_g, lr_d, betas_g, betas_d: Adam for the generator(s) and the discriminator(s).
+        ema_decay: EMA of the generator(s)' weights, used by ``translate`` and the metrics (0: off).
+        nonfinite: ``stop`` or ``skip`` on a NaN/inf loss (see ``GANModule``).
+    """
+
+    latent_input: ClassVar[bool] = False
+    bidirectional: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        lr_g: float,
+        lr_d: float,
+        betas_g: tuple[float, float],
+        betas_d: tuple[float, float],
+        ema_decay: float = 0.0,
+        nonfinite: Literal["stop", "skip"] = "stop",
+    ) -> None:
+        super().__init__(0, lr_g, lr_d, betas_g, betas_d, 1, 0, 0, ema_decay, nonfinite)
+
+    def mapping(self, generators: nn.Module, inverse: bool = False) -> nn.Module:
+        """The network of ``generators`` (``self.generator`` or its EMA copy) for X -> Y, or Y -> X if ``inverse``."""
+        if inverse:
+            raise LitGansError(f"{type(self).__name__} learns X -> Y only; it has no inverse map")
+        return generators
+
+    def generate(self, latent: Tensor, net: nn.Module | None = None, inverse: bool = False, **conditions) -> Tensor:
+        """``G(x)`` (``F(x)`` if ``inverse``) with ``net`` as the generator(s); ``latent`` is the input image."""
+        if conditions:
+            raise LitGansError(f"{type(self).__name__} takes no conditions besides the input image")
+        return self.mapping(self.generator if net is None else net, inverse)(latent)
+
+    @torch.no_grad()
+    def translate(self, x: Tensor, inverse: bool = False) -> Tensor:
+        """``G(x)`` (or ``F(x)``) in eval mode: ``[N, C, H, W] -> [N, C, H, W]`` in [-1, 1]."""
+        net = self.sampling_generator
+        with eval_mode(net):
+            return self.generate(x.to(self.device), net, inverse)
+
+    def translation_panels(self, x: Tensor, y: Tensor) -> list[Tensor]:
+        """The columns of a translation grid, each ``[N, C, H, W]``: ``x | G(x) | y`` (target, or an unpaired
+        image of Y); bidirectional models show both cycles ``x | G(x) | F(G(x)) | y | F(y) | G(F(y))``."""
+        gx = self.translate(x)
+        if not self.bidirectional:
+            return [x, gx, y]
+        fy = self.translate(y, inverse=True)
+        return [x, gx, self.translate(gx, inverse=True), y, fy, self.translate(fy)]
+
+    def sample_latent(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        raise LitGansError(
+            f"{type(self).__name__} translates images and draws no latent noise: call translate(x) or "
+            "sample_from(x) with input images x [N, C, H, W]"
+        )
+
+    def sample(self, n: int, generator: torch.Generator | None = None, **conditions) -> Tensor:
+        return self.sample_latent(n, generator)
+
+    def sample_fixed(self) -> Tensor:
+        return self.sample_latent(0)

@@ -1,0 +1,171 @@
+"""CGAN, ACGAN, InfoGAN and SGAN: conditions reach the nets, the auxiliary objectives learn, sampling takes them."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.testing import assert_close
+
+import lit_gans
+from datamodules import Shapes, Toy
+from datamodules.semi_supervised import SemiSupervisedDataset, labelled_subset
+from lit_gans.errors import LitGansError
+from tests.helpers import tiny_trainer
+
+
+def grey_shapes(**overrides) -> Shapes:
+    options = dict(image_size=16, channels=1, num_train=512, num_val=64, batch_size=32)
+    return Shapes(**{**options, **overrides})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# labels reach both nets
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("network, data_shape", [("mlp", (1, 16, 16)), ("conv", (1, 16, 16)), ("mlp", (2,))])
+def test_cgan_labels_reach_generator_and_discriminator(network, data_shape):
+    torch.manual_seed(0)
+    model = lit_gans.CGAN(data_shape=data_shape, num_classes=3, network=network, z_dim=4, g_features=4, d_features=4)
+    model.eval()
+    z = torch.randn(5, 4)
+    zeros, twos = torch.zeros(5, dtype=torch.long), torch.full((5,), 2)
+    with torch.no_grad():
+        assert not torch.allclose(model.generator(z, zeros), model.generator(z, twos))
+        x = torch.randn(5, *data_shape)
+        assert not torch.allclose(model.discriminator(x, zeros), model.discriminator(x, twos))
+        # and nothing else changes with the label: the same (z, y) gives the same output
+        assert_close(model.generator(z, twos), model.generator(z, twos))
+
+
+def test_conditional_sampling_takes_labels():
+    torch.manual_seed(0)
+    model = lit_gans.CGAN(data_shape=(1, 16, 16), num_classes=3, z_dim=4, g_hidden=(8,), d_hidden=(8,))
+    assert model.draw_conditions(4, labels=2)["labels"].tolist() == [2, 2, 2, 2]
+    assert model.draw_conditions(3, labels=[0, 2, 1])["labels"].tolist() == [0, 2, 1]
+    drawn = model.draw_conditions(300, generator=torch.Generator().manual_seed(0))["labels"]
+    assert set(drawn.tolist()) == {0, 1, 2}
+    latent = model.sample_latent(4, generator=torch.Generator().manual_seed(1))
+    assert_close(
+        model.sample(4, generator=torch.Generator().manual_seed(1), labels=1),
+        model.sample_from(latent, labels=torch.ones(4, dtype=torch.long)),
+    )
+    with pytest.raises(LitGansError, match="0..2"):
+        model.sample(2, labels=3)
+    with pytest.raises(LitGansError, match="labels"):
+        model.sample(2, colour=1)
+    with pytest.raises(LitGansError, match="unconditional"):
+        lit_gans.GAN(data_shape=(2,), z_dim=2, g_hidden=(4,), d_hidden=(4,)).sample(2, labels=1)
+
+
+def test_class_grid_has_one_class_a_row():
+    model = lit_gans.ACGAN(data_shape=(1, 16, 16), num_classes=3, z_dim=4, g_features=4, d_features=4)
+    labels = model.fixed_conditions()["labels"]
+    assert labels.tolist()[:33] == [0] * 33 and labels.tolist()[33:66] == [1] * 33  # 100 fixed samples, 33 a row
+    images, per_row = model.sample_grids()["samples"]
+    assert per_row == 33 and images.shape == (99, 1, 16, 16)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the auxiliary objectives learn
+# ---------------------------------------------------------------------------------------------------------------
+def class_cross_entropy(model: lit_gans.ACGAN, points: torch.Tensor, labels: torch.Tensor) -> float:
+    with torch.no_grad():
+        return torch.nn.functional.cross_entropy(model.discriminator(points)[1], labels).item()
+
+
+def test_acgan_class_loss_falls_on_a_learnable_task(tmp_path):
+    # the ring's 8 components as classes: D's class head must tell them apart from the points alone
+    torch.manual_seed(0)
+    data = Toy("ring", 2048, 512, batch_size=64)
+    data.setup()
+    model = lit_gans.ACGAN(
+        data_shape=(2,), num_classes=8, network="mlp", z_dim=4, g_hidden=(32,), d_hidden=(32,), lr_g=2e-3, lr_d=2e-3
+    )
+    points, labels = data.val_set.tensors
+    before = class_cross_entropy(model, points, labels)
+    tiny_trainer(tmp_path, max_steps=150, limit_val_batches=0).fit(model, data)
+    after = class_cross_entropy(model, points, labels)
+    assert before > 1.5  # about log 8 = 2.08 at the start
+    assert after < 0.5 * before, (before, after)
+
+
+def test_infogan_q_recovers_the_categorical_code(tmp_path):
+    torch.manual_seed(0)
+    data = grey_shapes()
+    model = lit_gans.InfoGAN(
+        data_shape=data.data_shape,
+        num_categories=4,
+        num_continuous=1,
+        network="mlp",
+        z_dim=4,
+        g_hidden=(64,),
+        d_hidden=(64,),
+        q_hidden=16,
+    )
+    tiny_trainer(tmp_path, max_steps=150, limit_val_batches=0).fit(model, data)
+    codes = model.draw_conditions(400, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        images = model.sample_from(model.sample_latent(400, torch.Generator().manual_seed(6)), **codes)
+        model.discriminator.eval()
+        predicted = model.discriminator(images)[1][:, :4].argmax(1)
+    accuracy = (predicted == codes["categorical"]).float().mean().item()
+    assert accuracy > 0.6, accuracy  # chance is 0.25; measured about 0.95-1.0
+
+
+def test_infogan_traversal_sweeps_one_code():
+    torch.manual_seed(0)
+    model = lit_gans.InfoGAN(
+        data_shape=(1, 16, 16), num_categories=3, num_continuous=2, z_dim=4, g_features=4, d_features=4
+    )
+    grid = model.traversal(code=1, steps=5)
+    assert grid.shape == (15, 1, 16, 16)
+    rows = grid.view(3, 5, -1)
+    assert not torch.allclose(rows[0, 0], rows[0, -1])  # the swept code changes the image along a row
+    assert not torch.allclose(rows[0, 0], rows[1, 0])  # the categorical code changes it across rows
+    grids = model.sample_grids()
+    assert set(grids) == {"samples", "traversal_c2", "traversal_c3"}
+    assert grids["traversal_c2"][0].shape == (30, 1, 16, 16) and grids["traversal_c2"][1] == 10
+    with pytest.raises(LitGansError, match="code"):
+        model.traversal(code=2)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the semi-supervised setting
+# ---------------------------------------------------------------------------------------------------------------
+def test_labelled_subset_keeps_labels_per_class():
+    labels = torch.tensor([0, 1, 2] * 20)
+    chosen = labelled_subset(labels, per_class=4, seed=0)
+    assert len(chosen) == 12 and len(set(chosen.tolist())) == 12
+    assert torch.bincount(labels[chosen]).tolist() == [4, 4, 4]
+    assert_close(chosen, labelled_subset(labels, per_class=4, seed=0))  # deterministic given the seed
+    with pytest.raises(LitGansError, match="fewer"):
+        labelled_subset(labels, per_class=21, seed=0)
+
+
+def test_semi_supervised_items_pair_every_image_with_a_labelled_one():
+    data = grey_shapes(labels_per_class=3)
+    data.setup()
+    train = data.train_set
+    assert isinstance(train, SemiSupervisedDataset) and len(train) == 512
+    inner = train.dataset
+    seen = set()
+    for i in range(len(train)):
+        x, x_labelled, y_labelled = train[i]
+        assert_close(x, inner[i][0])
+        j = int(train.labelled[i % 9])
+        assert_close(x_labelled, inner[j][0]) and y_labelled == inner[j][1]
+        seen.add(j)
+    assert len(seen) == 9  # only the 3 x 3 kept labels are ever shown
+    assert len(data.val_set[0]) == 2  # validation keeps (x, y)
+
+
+def test_sgan_logs_validation_accuracy_and_learns_from_few_labels(tmp_path):
+    torch.manual_seed(0)
+    # circle / square / triangle at 16x16: 10 labels a class overfit in this budget (val 0.44), 100 generalise
+    data = grey_shapes(labels_per_class=100)
+    model = lit_gans.SGAN(
+        data_shape=data.data_shape, num_classes=3, z_dim=8, g_features=8, d_features=8, lr_g=2e-3, lr_d=2e-3
+    )
+    trainer = tiny_trainer(tmp_path, max_steps=160, limit_val_batches=None)
+    trainer.fit(model, data)
+    accuracy = trainer.callback_metrics["val/accuracy"].item()
+    assert accuracy > 0.5, accuracy  # three classes: chance is 1/3
