@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -91,11 +90,6 @@ class ACGAN(ClassConditionalSampling, NonSaturatingGAN):
         )
         self.generator = LabelConditionedGenerator(g_net, z_dim, num_classes, embed_dim)
         self.discriminator = AuxiliaryHeadDiscriminator(d_net, num_classes)
-
-    def generate(self, latent: Tensor, net: torch.nn.Module | None = None, **conditions: Tensor) -> Tensor:
-        if "labels" not in conditions:
-            raise LitGansError("ACGAN generates from (z, labels): pass labels=...")
-        return (self.generator if net is None else net)(latent, conditions["labels"])
 
     def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
         real, labels = batch[0], batch[1]

@@ -29,12 +29,14 @@ from lit_gans.networks.conditional import (
 
 
 class ClassConditionalSampling:
-    """What the class-conditional models share about labels: ``draw_conditions`` (``labels=`` one class for all, a
-    label per sample, or none: uniform), and sample grids with one class a row (``fixed_conditions``)."""
+    """What the class-conditional models share about labels: ``generate`` from ``(z, labels)``, ``draw_conditions``
+    (``labels=`` one class for all, a label per sample, or none: uniform), and sample grids with one class a row
+    (``fixed_conditions``)."""
 
     num_classes: int
     fixed_latent: Tensor
     device: torch.device
+    generator: torch.nn.Module
 
     def draw_conditions(self, n: int, generator: torch.Generator | None = None, **given: Any) -> dict[str, Tensor]:
         labels = given.pop("labels", None)
@@ -50,6 +52,12 @@ class ClassConditionalSampling:
                 f"got {given_labels.tolist()}"
             )
         return {"labels": labels}
+
+    def generate(self, latent: Tensor, net: torch.nn.Module | None = None, **conditions: Tensor) -> Tensor:
+        """``G(z, y)`` with ``net`` as G; ``labels`` is required."""
+        if "labels" not in conditions:
+            raise LitGansError(f"{type(self).__name__} generates from (z, labels): pass labels=...")
+        return (self.generator if net is None else net)(latent, conditions["labels"])
 
     def grid_rows(self) -> tuple[int, int]:
         """``(rows, per_row)`` of the class grid: one row per class, as many samples a row as the fixed batch
@@ -140,11 +148,6 @@ class CGAN(ClassConditionalSampling, NonSaturatingGAN):
         )
         self.generator = LabelConditionedGenerator(g_net, z_dim, num_classes, embed_dim)
         self.discriminator = LabelConditionedDiscriminator(d_net, data_shape, num_classes, embed_dim, as_channel)
-
-    def generate(self, latent: Tensor, net: torch.nn.Module | None = None, **conditions: Tensor) -> Tensor:
-        if "labels" not in conditions:
-            raise LitGansError("CGAN generates from (z, labels): pass labels=...")
-        return (self.generator if net is None else net)(latent, conditions["labels"])
 
     def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
         real, labels = batch[0], batch[1]
