@@ -82,6 +82,26 @@ def test_minibatch_discrimination_far_apart_samples_see_only_themselves():
     assert_close(layer(x)[:, 2:], torch.ones(3, 3), **TOL)  # exp(-large) = 0 for every j != i
 
 
+def test_minibatch_discrimination_matches_the_pairwise_formula():
+    # o(x_i)_b = sum_j exp(-sum_c |M_ibc - M_jbc|), written out with explicit loops; values and input gradients
+    torch.manual_seed(0)
+    layer = MinibatchDiscrimination(in_features=5, num_kernels=3, kernel_dim=4).double()
+    x = torch.randn(6, 5, dtype=torch.float64, requires_grad=True)
+    m = (x @ layer.T).view(6, 3, 4)
+    expected = torch.stack(
+        [
+            torch.stack([sum(torch.exp(-(m[i, b] - m[j, b]).abs().sum()) for j in range(6)) for b in range(3)])
+            for i in range(6)
+        ]
+    )
+    weights = torch.randn(6, 3, dtype=torch.float64)
+    out = layer(x)[:, 5:]
+    assert_close(out, expected, **TOL)
+    assert_close(
+        torch.autograd.grad((out * weights).sum(), x)[0], torch.autograd.grad((expected * weights).sum(), x)[0], **TOL
+    )
+
+
 def test_minibatch_discrimination_sees_the_batch():
     torch.manual_seed(0)
     layer = MinibatchDiscrimination(in_features=4, num_kernels=2, kernel_dim=2)

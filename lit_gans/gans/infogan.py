@@ -40,7 +40,9 @@ class InfoGAN(NonSaturatingGAN):
         lambda_categorical, lambda_continuous: weights of the two parts of ``L_I`` (1 and 0.1: the paper uses
             lambda = 1 for discrete codes and a smaller one for continuous codes).
         q_hidden: width of Q's hidden layer (FC-128 in the paper).
-        network: ``conv`` (DCGAN nets) or ``mlp``; g_hidden, d_hidden, g_features, d_features: their sizes.
+        noise_prior: the distribution of ``z``: ``normal`` N(0, I) or ``uniform`` U(-1, 1) (the authors' code).
+        network: ``infogan`` (the paper's MNIST nets, appendix C.1), ``conv`` (DCGAN nets) or ``mlp``; g_hidden,
+            d_hidden, g_features, d_features: their sizes.
         lr_g, lr_d: 1e-3 and 2e-4 as in the paper's MNIST set-up.
         real_label, feature_matching, historical_averaging, minibatch_kernels: Improved-GAN options.
     """
@@ -58,6 +60,7 @@ class InfoGAN(NonSaturatingGAN):
         lambda_categorical: float = 1.0,
         lambda_continuous: float = 0.1,
         q_hidden: int = 128,
+        noise_prior: Literal["normal", "uniform"] = "normal",
         network: Network = "conv",
         g_hidden: tuple[int, ...] = (256, 512, 1024),
         d_hidden: tuple[int, ...] = (512, 256),
@@ -77,6 +80,9 @@ class InfoGAN(NonSaturatingGAN):
         historical_averaging: float = 0.0,
         minibatch_kernels: int = 0,
     ) -> None:
+        if noise_prior not in ("normal", "uniform"):
+            raise LitGansError(f"noise_prior must be 'normal' or 'uniform', got {noise_prior!r}")
+        self.noise_prior = noise_prior  # before the base's init, which draws the fixed latents with sample_latent
         super().__init__(
             z_dim,
             lr_g,
@@ -118,6 +124,13 @@ class InfoGAN(NonSaturatingGAN):
     # ----------------------------------------------------------------------------------------------------------
     # Codes
     # ----------------------------------------------------------------------------------------------------------
+    def sample_latent(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """The incompressible noise ``z``, ``[n, z_dim]``: N(0, I) or U(-1, 1) by ``noise_prior``."""
+        if self.noise_prior == "normal":
+            return super().sample_latent(n, generator)
+        device = generator.device if generator is not None else self.device
+        return (torch.rand(n, self.z_dim, generator=generator, device=device) * 2 - 1).to(self.device)
+
     def draw_conditions(self, n: int, generator: torch.Generator | None = None, **given: Any) -> dict[str, Tensor]:
         """``categorical`` (one value or ``[n]``) and ``continuous`` (``L`` values or ``[n, L]``); whatever is not
         given is drawn from the prior, ``Cat(K)`` and ``U(-1, 1)^L``."""

@@ -2,11 +2,14 @@
 
 from lit_gans.networks.build import generator_and_discriminator
 from lit_gans.networks.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_layout
+from lit_gans.networks.infogan import InfoGANDiscriminator, InfoGANGenerator
 from lit_gans.networks.mlp import MLPDiscriminator, MLPGenerator
 
 __all__ = [
     "DCGANDiscriminator",
     "DCGANGenerator",
+    "InfoGANDiscriminator",
+    "InfoGANGenerator",
     "MLPDiscriminator",
     "MLPGenerator",
     "dcgan_layout",

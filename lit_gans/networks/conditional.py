@@ -18,9 +18,10 @@ from torch import Tensor, nn
 from lit_gans.errors import LitGansError
 from lit_gans.layers import check_shape
 from lit_gans.networks.dcgan import DCGANDiscriminator, DCGANGenerator, Norm
+from lit_gans.networks.infogan import InfoGANDiscriminator, InfoGANGenerator
 from lit_gans.networks.mlp import MLPDiscriminator, MLPGenerator
 
-Network = Literal["mlp", "conv"]
+Network = Literal["mlp", "conv", "infogan"]
 
 
 def base_networks(
@@ -37,8 +38,10 @@ def base_networks(
     d_norm: Norm = "batch",
 ) -> tuple[nn.Module, nn.Module]:
     """The unconditional ``(G', D')`` the conditional models wrap: ``mlp`` (GAN's MLPs; ``D'`` takes the flattened
-    data plus ``d_extra_inputs`` values) or ``conv`` (DCGAN nets, square images; ``D'`` takes ``d_extra_inputs`` more
-    channels, normalised by ``d_norm``). ``G'`` takes ``g_input_dim`` inputs; ``D'`` gives ``d_outputs`` logits."""
+    data plus ``d_extra_inputs`` values), ``conv`` (DCGAN nets, square images; ``D'`` takes ``d_extra_inputs`` more
+    channels, normalised by ``d_norm``) or ``infogan`` (InfoGAN's MNIST nets: convolutions plus an FC-1024 layer on
+    each side, BatchNorm; no extra inputs or minibatch discrimination). ``G'`` takes ``g_input_dim`` inputs; ``D'``
+    gives ``d_outputs`` logits."""
     data_shape = tuple(data_shape)
     if network == "mlp":
         generator = MLPGenerator(g_input_dim, data_shape, g_hidden, tanh_output=len(data_shape) == 3)
@@ -58,7 +61,20 @@ def base_networks(
             outputs=d_outputs,
         )
         return generator, discriminator
-    raise LitGansError(f"network must be 'mlp' or 'conv', got {network!r}")
+    if network == "infogan":
+        square = len(data_shape) == 3 and data_shape[1] == data_shape[2]
+        if not square or d_extra_inputs or minibatch_kernels or d_norm != "batch":
+            raise LitGansError(
+                "network='infogan' takes square images (C, S, S), BatchNorm in D and no extra D inputs or minibatch "
+                f"kernels, got data_shape={data_shape}, d_norm={d_norm!r}, d_extra_inputs={d_extra_inputs}, "
+                f"minibatch_kernels={minibatch_kernels}"
+            )
+        channels, size, _ = data_shape
+        return (
+            InfoGANGenerator(g_input_dim, size, channels, g_features),
+            InfoGANDiscriminator(size, channels, d_features, outputs=d_outputs),
+        )
+    raise LitGansError(f"network must be 'mlp', 'conv' or 'infogan', got {network!r}")
 
 
 def check_labels(labels: Tensor, num_classes: int, n: int) -> None:

@@ -88,6 +88,31 @@ def test_acgan_class_loss_falls_on_a_learnable_task(tmp_path):
     assert after < 0.5 * before, (before, after)
 
 
+@pytest.mark.parametrize("on_fakes", [True, False])
+def test_acgan_d_class_loss_takes_fakes_only_when_asked(on_fakes):
+    # L_C of the D step: CE(real) + CE(fake) in the paper's form, CE(real) alone with d_class_loss_on_fakes=False
+    torch.manual_seed(0)
+    model = lit_gans.ACGAN(
+        data_shape=(2,),
+        num_classes=4,
+        network="mlp",
+        z_dim=3,
+        g_hidden=(8,),
+        d_hidden=(8,),
+        d_class_loss_on_fakes=on_fakes,
+    )
+    real, labels = torch.randn(16, 2), torch.randint(0, 4, (16,))
+    torch.manual_seed(1)
+    class_loss = model.d_step((real, labels))["class_loss"]
+    torch.manual_seed(1)  # the same fake labels and latents, drawn again
+    fake_labels = torch.randint(0, 4, (16,))
+    fake = model.generator(model.sample_latent(16), fake_labels)
+    with torch.no_grad():
+        real_part = torch.nn.functional.cross_entropy(model.discriminator(real)[1], labels)
+        fake_part = torch.nn.functional.cross_entropy(model.discriminator(fake)[1], fake_labels)
+    assert_close(class_loss.detach(), real_part + fake_part if on_fakes else real_part)
+
+
 def test_infogan_q_recovers_the_categorical_code(tmp_path):
     torch.manual_seed(0)
     data = grey_shapes()
@@ -109,6 +134,35 @@ def test_infogan_q_recovers_the_categorical_code(tmp_path):
         predicted = model.discriminator(images)[1][:, :4].argmax(1)
     accuracy = (predicted == codes["categorical"]).float().mean().item()
     assert accuracy > 0.6, accuracy  # chance is 0.25; measured about 0.95-1.0
+
+
+@pytest.mark.parametrize("image_size, channels", [(28, 1), (32, 3)])
+def test_infogan_paper_networks_shapes(image_size, channels):
+    # appendix C.1: D's body ends in FC-1024, which Q shares; G starts with FC-1024
+    model = lit_gans.InfoGAN(
+        data_shape=(channels, image_size, image_size), num_categories=10, num_continuous=2, network="infogan"
+    )
+    x = torch.randn(4, channels, image_size, image_size)
+    D = model.discriminator
+    assert D.features(x).shape == (4, 1024)
+    logits, q = D(x)
+    assert logits.shape == (4,) and q.shape == (4, 10 + 2 * 2)  # K logits, then a mean and a log-std per code
+    assert model.sample(4).shape == (4, channels, image_size, image_size)
+    with pytest.raises(LitGansError, match="infogan"):
+        lit_gans.CGAN(data_shape=(1, 28, 28), network="infogan")  # no label channel in these nets
+    with pytest.raises(LitGansError, match="BatchNorm"):
+        lit_gans.SGAN(data_shape=(1, 28, 28), network="infogan")  # SGAN's per-sample D norm is not in these nets
+
+
+def test_infogan_uniform_noise_prior():
+    # U(-1, 1): inside [-1, 1], mean 0 and variance 1/3 (200 x 62 draws: standard errors 0.003 and 0.002)
+    model = lit_gans.InfoGAN(data_shape=(2,), network="mlp", noise_prior="uniform", g_hidden=(8,), d_hidden=(8,))
+    z = model.sample_latent(200, generator=torch.Generator().manual_seed(0))
+    assert z.shape == (200, 62) and z.abs().max() <= 1
+    assert abs(z.mean().item()) < 0.02 and abs(z.var().item() - 1 / 3) < 0.015
+    assert model.fixed_latent.abs().max() <= 1  # the grids' fixed latents come from the same prior
+    with pytest.raises(LitGansError, match="noise_prior"):
+        lit_gans.InfoGAN(data_shape=(2,), network="mlp", noise_prior="laplace")
 
 
 def test_infogan_traversal_sweeps_one_code():

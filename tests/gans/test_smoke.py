@@ -81,6 +81,11 @@ CASES["InfoGAN-conv"] = (
     dict(num_categories=3, num_continuous=2, q_hidden=8, **_tiny_conv),
     lambda: Shapes(image_size=28, channels=1, num_train=64, num_val=16, batch_size=16),
 )
+CASES["InfoGAN-paper-nets-uniform-z"] = (
+    lit_gans.InfoGAN,
+    dict(num_categories=3, num_continuous=1, q_hidden=8, network="infogan", noise_prior="uniform", **_tiny_conv),
+    lambda: Shapes(image_size=16, channels=1, num_train=64, num_val=16, batch_size=16),
+)
 CASES["InfoGAN-mlp-mse"] = (
     lit_gans.InfoGAN,
     dict(num_categories=4, num_continuous=1, continuous_loss="mse", network="mlp", **_tiny_mlp),
