@@ -109,9 +109,9 @@ class MinibatchDiscrimination(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         check_shape(x, (None, self.in_features), "MinibatchDiscrimination input")
-        m = (x @ self.T).view(-1, self.num_kernels, self.kernel_dim).transpose(0, 1)  # M by kernel: [B, N, C]
+        m = (x @ self.T).view(-1, self.num_kernels, self.kernel_dim).transpose(0, 1).contiguous()  # M: [B, N, C]
         # ||M_i,b - M_j,b||_1: [B, N, N]; cdist never builds the [N, N, B, C] differences (5x faster at N = 256)
-        l1 = torch.cdist(m.contiguous(), m.contiguous(), p=1)
+        l1 = torch.cdist(m, m, p=1)
         o = torch.exp(-l1).sum(2)  # [B, N]
         return torch.cat([x, o.t()], dim=1)
 
