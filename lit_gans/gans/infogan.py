@@ -36,10 +36,12 @@ class InfoGAN(NonSaturatingGAN):
         z_dim: incompressible noise (62 on MNIST in the paper).
         num_categories: ``K`` of the categorical code (10 on MNIST).
         num_continuous: ``L`` continuous codes, uniform in [-1, 1] (2 on MNIST).
-        continuous_loss: ``gaussian`` (Q predicts mean and log-std) or ``mse`` (unit std: a squared error).
+        continuous_loss: ``gaussian`` (Q predicts mean and log-std) or ``mse`` (Q predicts the mean: ``sum (c - mu)^2``,
+            which at ``lambda_continuous = 0.5`` is a unit-std Gaussian's NLL up to a constant, the authors' code).
         lambda_categorical, lambda_continuous: weights of the two parts of ``L_I`` (1 and 0.1: the paper uses
             lambda = 1 for discrete codes and a smaller one for continuous codes).
-        q_hidden: width of Q's hidden layer (FC-128 in the paper).
+        q_hidden: width of Q's hidden layer (FC-128 in the paper); q_batch_norm: batch norm in it (FC-128-BN-lReLU,
+            the paper's table 1).
         noise_prior: the distribution of ``z``: ``normal`` N(0, I) or ``uniform`` U(-1, 1) (the authors' code).
         network: ``infogan`` (the paper's MNIST nets, appendix C.1), ``conv`` (DCGAN nets) or ``mlp``; g_hidden,
             d_hidden, g_features, d_features: their sizes.
@@ -60,6 +62,7 @@ class InfoGAN(NonSaturatingGAN):
         lambda_categorical: float = 1.0,
         lambda_continuous: float = 0.1,
         q_hidden: int = 128,
+        q_batch_norm: bool = False,
         noise_prior: Literal["normal", "uniform"] = "normal",
         network: Network = "conv",
         g_hidden: tuple[int, ...] = (256, 512, 1024),
@@ -119,7 +122,7 @@ class InfoGAN(NonSaturatingGAN):
         )
         self.generator = LatentCodeGenerator(g_net, z_dim, num_categories, num_continuous)
         q_outputs = num_categories + num_continuous * (2 if continuous_loss == "gaussian" else 1)
-        self.discriminator = AuxiliaryHeadDiscriminator(d_net, q_outputs, hidden=q_hidden)
+        self.discriminator = AuxiliaryHeadDiscriminator(d_net, q_outputs, q_hidden, q_batch_norm)
 
     # ----------------------------------------------------------------------------------------------------------
     # Codes

@@ -143,15 +143,18 @@ class AuxiliaryHeadDiscriminator(nn.Module):
     """``x -> (logits [N], auxiliary [N, A])``: an unconditional D (anything with ``features`` / ``head`` /
     ``feature_dim``) plus a second head on the same features: ACGAN's class logits (Odena 2017), InfoGAN's ``Q``
     (Chen 2016), whose body is D's. ``hidden > 0`` puts one Linear-LeakyReLU(0.2) layer of that width in the head
-    (InfoGAN's FC-128)."""
+    (InfoGAN's FC-128), with ``hidden_batch_norm`` a BatchNorm1d between the two (the paper's FC-128-BN-lReLU)."""
 
-    def __init__(self, net: nn.Module, auxiliary_outputs: int, hidden: int = 0) -> None:
+    def __init__(
+        self, net: nn.Module, auxiliary_outputs: int, hidden: int = 0, hidden_batch_norm: bool = False
+    ) -> None:
         super().__init__()
         self.net = net
         layers: list[nn.Module] = [nn.Flatten()]
         width = net.feature_dim
         if hidden > 0:
-            layers += [nn.Linear(width, hidden), nn.LeakyReLU(0.2)]
+            norm = [nn.BatchNorm1d(hidden)] if hidden_batch_norm else []
+            layers += [nn.Linear(width, hidden, bias=not hidden_batch_norm), *norm, nn.LeakyReLU(0.2)]
             width = hidden
         layers.append(nn.Linear(width, auxiliary_outputs))
         self.auxiliary_head = nn.Sequential(*layers)

@@ -154,6 +154,24 @@ def test_infogan_paper_networks_shapes(image_size, channels):
         lit_gans.SGAN(data_shape=(1, 28, 28), network="infogan")  # SGAN's per-sample D norm is not in these nets
 
 
+def test_infogan_q_batch_norm_normalises_q_hidden_layer():
+    # FC-128-BN-lReLU (table 1): in training, each of Q's hidden units has batch mean 0 and variance 1 before the
+    # LeakyReLU (BatchNorm's affine starts at weight 1, bias 0; biased variance, eps 1e-5: tolerance 1e-3)
+    torch.manual_seed(0)
+    model = lit_gans.InfoGAN(data_shape=(1, 28, 28), network="infogan", q_hidden=128, q_batch_norm=True)
+    head = model.discriminator.auxiliary_head
+    assert sum(isinstance(layer, torch.nn.BatchNorm1d) for layer in head) == 1
+    captured = {}
+    head[-2].register_forward_hook(lambda module, inputs, output: captured.update(hidden=inputs[0]))
+    model.discriminator(torch.randn(32, 1, 28, 28))
+    hidden = captured["hidden"]
+    assert hidden.shape == (32, 128)
+    assert_close(hidden.mean(0), torch.zeros(128), atol=1e-3, rtol=0)
+    assert_close(hidden.var(0, unbiased=False), torch.ones(128), atol=1e-3, rtol=0)
+    plain = lit_gans.InfoGAN(data_shape=(1, 28, 28), network="infogan", q_hidden=128).discriminator.auxiliary_head
+    assert not any(isinstance(layer, torch.nn.BatchNorm1d) for layer in plain)
+
+
 def test_infogan_uniform_noise_prior():
     # U(-1, 1): inside [-1, 1], mean 0 and variance 1/3 (200 x 62 draws: standard errors 0.003 and 0.002)
     model = lit_gans.InfoGAN(data_shape=(2,), network="mlp", noise_prior="uniform", g_hidden=(8,), d_hidden=(8,))
