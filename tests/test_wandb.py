@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from pathlib import Path
 
 from lightning.pytorch.loggers import WandbLogger
@@ -23,10 +24,10 @@ def only_run(folder):
     return runs[0]
 
 
-def history_rows(path: Path) -> list[dict[str, str]]:
-    """The history records of an offline ``run-*.wandb`` file: W&B's LevelDB-style log (a 7-byte file header, then
+def wandb_records(path: Path) -> list:
+    """The records of an offline ``run-*.wandb`` file: W&B's LevelDB-style log (a 7-byte file header, then
     32 KiB blocks of records ``crc32 (4) | length (2) | type (1) | payload``, type 1 full, 2 first, 3 middle,
-    4 last) whose payloads are ``wandb_internal_pb2.Record`` protobufs."""
+    4 last) whose payloads are ``wandb_internal_pb2.Record`` protobufs. A record still being written is left out."""
     from wandb.proto import wandb_internal_pb2
 
     data, block, position = path.read_bytes(), 32768, 7
@@ -36,20 +37,40 @@ def history_rows(path: Path) -> list[dict[str, str]]:
             position += block - position % block
             continue
         _, length, kind = struct.unpack("<IHB", data[position : position + 7])
+        if kind == 0 or position + 7 + length > len(data):
+            break
         chunk = data[position + 7 : position + 7 + length]
         position += 7 + length
-        if kind == 0:
-            break
         partial = chunk if kind in (1, 2) else partial + chunk
         if kind in (1, 4):
             payloads.append(partial)
-    rows = []
+    records = []
     for payload in payloads:
         record = wandb_internal_pb2.Record()
         record.ParseFromString(payload)
-        if record.WhichOneof("record_type") == "history":
-            rows.append({item.key or "/".join(item.nested_key): item.value_json for item in record.history.item})
-    return rows
+        records.append(record)
+    return records
+
+
+def finished_run_records(path: Path, timeout: float = 60.0) -> list:
+    """The run file's records once its ``exit`` record is on disk: W&B's service process writes the file and may
+    still be flushing it after ``finish()`` returns (or after the CLI's process ends) on a loaded machine."""
+    deadline = time.monotonic() + timeout
+    while True:
+        records = wandb_records(path)
+        if any(record.WhichOneof("record_type") == "exit" for record in records):
+            return records
+        assert time.monotonic() < deadline, f"{path} has no exit record {timeout:.0f} s after the run finished"
+        time.sleep(0.2)
+
+
+def history_rows(path: Path) -> list[dict[str, str]]:
+    """Each history record of the finished run file as ``{key: value_json}``."""
+    return [
+        {item.key or "/".join(item.nested_key): item.value_json for item in record.history.item}
+        for record in finished_run_records(path)
+        if record.WhichOneof("record_type") == "history"
+    ]
 
 
 def check_run(run_dir: Path, image_key: str) -> None:
