@@ -116,6 +116,7 @@ class GANModule(LightningModule):
         self.betas_g, self.betas_d = tuple(betas_g), tuple(betas_d)
         self.n_critic = n_critic
         self.ema_decay, self.nonfinite = ema_decay, nonfinite
+        self.fixed_noise_seed = fixed_noise_seed
         self.d_steps = 0  # D steps taken so far, skipped ones included (saved in checkpoints)
         self.g_steps = 0  # G steps taken so far
         self.skipped_updates = 0  # updates dropped by nonfinite="skip"

@@ -13,7 +13,7 @@ The first three live here (losses and a hook on each update); the last two are l
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -28,31 +28,22 @@ from lit_gans.regularizers import historical_averaging_penalty
 class NonSaturatingGAN(GANModule):
     """``GANModule`` plus the Improved-GAN options of the non-saturating objective (see the module docstring).
 
-    Args (besides ``GANModule``'s):
+    Args:
         real_label: D's target for real samples; below 1 it is one-sided label smoothing (0.9 in the paper).
         feature_matching: G matches the batch mean of D's features instead of fooling D's output.
         historical_averaging: weight of the historical-averaging penalty on both players (0: off).
+        **kwargs: go to ``GANModule`` (z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples,
+            fixed_noise_seed, ema_decay, nonfinite).
     """
 
     def __init__(
         self,
-        z_dim: int,
-        lr_g: float,
-        lr_d: float,
-        betas_g: tuple[float, float],
-        betas_d: tuple[float, float],
-        n_critic: int = 1,
-        num_fixed_samples: int = 64,
-        fixed_noise_seed: int = 0,
-        ema_decay: float = 0.0,
-        nonfinite: Literal["stop", "skip"] = "stop",
         real_label: float = 1.0,
         feature_matching: bool = False,
         historical_averaging: float = 0.0,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(
-            z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite
-        )
+        super().__init__(**kwargs)
         if not 0.0 < real_label <= 1.0:
             raise LitGansError(f"real_label must lie in (0, 1] (1: no label smoothing), got {real_label}")
         if historical_averaging < 0:

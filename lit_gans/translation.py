@@ -11,7 +11,7 @@ Sampling: ``translate(x)`` (``inverse=True`` for F) runs the sampling generator 
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -23,25 +23,17 @@ from lit_gans.errors import LitGansError
 class TranslationGAN(GANModule):
     """Image-to-image GAN: ``G: X -> Y`` (and ``F: Y -> X`` when ``bidirectional``).
 
-    Args:
-        lr_g, lr_d, betas_g, betas_d: Adam for the generator(s) and the discriminator(s).
-        ema_decay: EMA of the generator(s)' weights, used by ``translate`` and the metrics (0: off).
-        nonfinite: ``stop`` or ``skip`` on a NaN/inf loss (see ``GANModule``).
+    Keyword arguments go to ``GANModule``: lr_g, lr_d, betas_g, betas_d (Adam for the generator(s) and the
+    discriminator(s)), ema_decay (EMA of the generator(s)' weights, used by ``translate`` and the metrics; 0: off),
+    nonfinite (``stop`` or ``skip`` on a NaN/inf loss). The latent arguments are fixed: no z, no fixed latent batch.
     """
 
     latent_input: ClassVar[bool] = False
     bidirectional: ClassVar[bool] = False
 
-    def __init__(
-        self,
-        lr_g: float,
-        lr_d: float,
-        betas_g: tuple[float, float],
-        betas_d: tuple[float, float],
-        ema_decay: float = 0.0,
-        nonfinite: Literal["stop", "skip"] = "stop",
-    ) -> None:
-        super().__init__(0, lr_g, lr_d, betas_g, betas_d, 1, 0, 0, ema_decay, nonfinite)
+    def __init__(self, **kwargs: Any) -> None:
+        # no latent input: no z, no fixed latent batch, one D step per G step
+        super().__init__(z_dim=0, n_critic=1, num_fixed_samples=0, fixed_noise_seed=0, **kwargs)
 
     def mapping(self, generators: nn.Module, inverse: bool = False) -> nn.Module:
         """The network of ``generators`` (``self.generator`` or its EMA copy) for X -> Y, or Y -> X if ``inverse``."""

@@ -13,7 +13,7 @@ keeps only its real part). Here G's ``-L_S`` is the non-saturating
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar
 
 import torch.nn.functional as F
 from torch import Tensor
@@ -39,7 +39,9 @@ class ACGAN(ClassConditionalSampling, NonSaturatingGAN):
             agree on a private code (G drawing a 7 for class 2 and D learning "a fake 7 is a 2"), which the paper's
             form allows because the class term is cooperative on fakes. Measured on MNIST in benchmarks/README.md.
         g_hidden, d_hidden: MLP widths; g_features, d_features: conv channels.
-        real_label, feature_matching, historical_averaging, minibatch_kernels: Improved-GAN options.
+        minibatch_kernels: minibatch discrimination in D (an Improved-GAN option; 0: off).
+        **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching, historical_averaging) and on to
+            ``GANModule`` (fixed_noise_seed, ema_decay, nonfinite).
     """
 
     # `python cli.py fit --model ACGAN` with no data: the shapes as the classes (no download)
@@ -64,28 +66,18 @@ class ACGAN(ClassConditionalSampling, NonSaturatingGAN):
         betas_d: tuple[float, float] = (0.5, 0.999),
         n_critic: int = 1,
         num_fixed_samples: int = 100,
-        fixed_noise_seed: int = 0,
-        ema_decay: float = 0.0,
-        nonfinite: Literal["stop", "skip"] = "stop",
-        real_label: float = 1.0,
-        feature_matching: bool = False,
-        historical_averaging: float = 0.0,
         minibatch_kernels: int = 0,
+        **kwargs: Any,
     ) -> None:
         super().__init__(
-            z_dim,
-            lr_g,
-            lr_d,
-            betas_g,
-            betas_d,
-            n_critic,
-            num_fixed_samples,
-            fixed_noise_seed,
-            ema_decay,
-            nonfinite,
-            real_label,
-            feature_matching,
-            historical_averaging,
+            z_dim=z_dim,
+            lr_g=lr_g,
+            lr_d=lr_d,
+            betas_g=betas_g,
+            betas_d=betas_d,
+            n_critic=n_critic,
+            num_fixed_samples=num_fixed_samples,
+            **kwargs,
         )
         self.save_hyperparameters()
         if num_classes < 2:

@@ -12,7 +12,7 @@ Both players see the class label ``y`` (embedded, concatenated to their inputs: 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -84,7 +84,9 @@ class CGAN(ClassConditionalSampling, NonSaturatingGAN):
         network: ``mlp`` (the paper's) or ``conv`` (DCGAN nets; images only).
         embed_dim: size of G's label embedding (and D's, for ``mlp``; ``conv`` embeds to one ``H x W`` channel).
         g_hidden, d_hidden: MLP widths; g_features, d_features: conv channels.
-        real_label, feature_matching, historical_averaging, minibatch_kernels: Improved-GAN options.
+        minibatch_kernels: minibatch discrimination in D (an Improved-GAN option; 0: off).
+        **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching, historical_averaging) and on to
+            ``GANModule`` (fixed_noise_seed, ema_decay, nonfinite).
     """
 
     # `python cli.py fit --model CGAN` with no data: the shapes as the classes (no download)
@@ -107,28 +109,18 @@ class CGAN(ClassConditionalSampling, NonSaturatingGAN):
         betas_d: tuple[float, float] = (0.5, 0.999),
         n_critic: int = 1,
         num_fixed_samples: int = 100,
-        fixed_noise_seed: int = 0,
-        ema_decay: float = 0.0,
-        nonfinite: Literal["stop", "skip"] = "stop",
-        real_label: float = 1.0,
-        feature_matching: bool = False,
-        historical_averaging: float = 0.0,
         minibatch_kernels: int = 0,
+        **kwargs: Any,
     ) -> None:
         super().__init__(
-            z_dim,
-            lr_g,
-            lr_d,
-            betas_g,
-            betas_d,
-            n_critic,
-            num_fixed_samples,
-            fixed_noise_seed,
-            ema_decay,
-            nonfinite,
-            real_label,
-            feature_matching,
-            historical_averaging,
+            z_dim=z_dim,
+            lr_g=lr_g,
+            lr_d=lr_d,
+            betas_g=betas_g,
+            betas_d=betas_d,
+            n_critic=n_critic,
+            num_fixed_samples=num_fixed_samples,
+            **kwargs,
         )
         self.save_hyperparameters()
         if num_classes < 2:

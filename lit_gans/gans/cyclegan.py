@@ -22,7 +22,7 @@ Code (paper): ``generator.G`` (G), ``generator.F`` (F), ``discriminator.D_X`` (D
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -55,6 +55,7 @@ class CycleGAN(TranslationGAN):
         lambda_identity: ``lambda_id / lambda`` (0.5; 0 turns the identity loss off).
         pool_size: fakes in each discriminator's history (50; 0: no history).
         n_epochs, n_epochs_decay: epochs at the initial learning rate, then of linear decay to 0 (100, 100).
+        **kwargs: go to ``GANModule``: ema_decay, nonfinite.
     """
 
     bidirectional: ClassVar[bool] = True
@@ -76,10 +77,9 @@ class CycleGAN(TranslationGAN):
         lr_d: float = 2e-4,
         betas_g: tuple[float, float] = (0.5, 0.999),
         betas_d: tuple[float, float] = (0.5, 0.999),
-        ema_decay: float = 0.0,
-        nonfinite: Literal["stop", "skip"] = "stop",
+        **kwargs: Any,
     ) -> None:
-        super().__init__(lr_g, lr_d, betas_g, betas_d, ema_decay, nonfinite)
+        super().__init__(lr_g=lr_g, lr_d=lr_d, betas_g=betas_g, betas_d=betas_d, **kwargs)
         self.save_hyperparameters()
         if len(data_shape) != 3:
             raise LitGansError(f"CycleGAN needs images (C, H, W), got data_shape={tuple(data_shape)}")

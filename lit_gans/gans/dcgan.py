@@ -10,7 +10,7 @@ The objective is the 2014 GAN's (non-saturating G loss); what the paper changes 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any
 
 from lit_gans.errors import LitGansError
 from lit_gans.gans.gan import GAN
@@ -25,9 +25,10 @@ class DCGAN(NonSaturatingGAN):
         data_shape: ``(channels, image_size, image_size)``, linked from the datamodule by the CLI; the image size
             must be ``s * 2^k`` with ``s`` in 4..7 (28, 32, 48, 64, 128, ...).
         g_features, d_features: channels of G's last and D's first hidden layer (``ngf``/``ndf``, 64 in the paper).
-        real_label, feature_matching, historical_averaging: the Improved-GAN options of ``NonSaturatingGAN``.
         minibatch_kernels, minibatch_kernel_dim: minibatch discrimination instead of D's last conv (0 kernels: off).
         virtual_batch_norm: virtual instead of ordinary batch norm in G.
+        **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching, historical_averaging) and on to
+            ``GANModule`` (num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite).
     """
 
     def __init__(
@@ -41,31 +42,13 @@ class DCGAN(NonSaturatingGAN):
         betas_g: tuple[float, float] = (0.5, 0.999),
         betas_d: tuple[float, float] = (0.5, 0.999),
         n_critic: int = 1,
-        num_fixed_samples: int = 64,
-        fixed_noise_seed: int = 0,
-        ema_decay: float = 0.0,
-        nonfinite: Literal["stop", "skip"] = "stop",
-        real_label: float = 1.0,
-        feature_matching: bool = False,
-        historical_averaging: float = 0.0,
         minibatch_kernels: int = 0,
         minibatch_kernel_dim: int = 5,
         virtual_batch_norm: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(
-            z_dim,
-            lr_g,
-            lr_d,
-            betas_g,
-            betas_d,
-            n_critic,
-            num_fixed_samples,
-            fixed_noise_seed,
-            ema_decay,
-            nonfinite,
-            real_label,
-            feature_matching,
-            historical_averaging,
+            z_dim=z_dim, lr_g=lr_g, lr_d=lr_d, betas_g=betas_g, betas_d=betas_d, n_critic=n_critic, **kwargs
         )
         self.save_hyperparameters()
         if len(data_shape) != 3 or data_shape[1] != data_shape[2]:

@@ -10,7 +10,7 @@ equilibria that cause mode collapse (defaults lambda = 10, perturbation 0.5, Ada
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any
 
 from torch import Tensor
 
@@ -27,6 +27,7 @@ class DRAGAN(GANModule):
         data_shape: ``(C, H, W)`` (DCGAN nets, layer-normalised D) or ``(D,)`` (MLPs); linked from the data.
         g_features, d_features: channels of the conv nets; g_hidden, d_hidden: widths of the MLPs.
         lambda_dragan: weight of the penalty; perturbation: size of ``x_p - x`` in units of the data's std.
+        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
 
     def __init__(
@@ -44,13 +45,10 @@ class DRAGAN(GANModule):
         betas_g: tuple[float, float] = (0.5, 0.9),
         betas_d: tuple[float, float] = (0.5, 0.9),
         n_critic: int = 1,
-        num_fixed_samples: int = 64,
-        fixed_noise_seed: int = 0,
-        ema_decay: float = 0.0,
-        nonfinite: Literal["stop", "skip"] = "stop",
+        **kwargs: Any,
     ) -> None:
         super().__init__(
-            z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite
+            z_dim=z_dim, lr_g=lr_g, lr_d=lr_d, betas_g=betas_g, betas_d=betas_d, n_critic=n_critic, **kwargs
         )
         self.save_hyperparameters()
         self.lambda_dragan, self.perturbation = lambda_dragan, perturbation

@@ -12,7 +12,7 @@ through tanh in [-1, 1]; flat toy data (1D or 2D points) through a linear output
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any
 
 from torch import Tensor
 
@@ -27,9 +27,10 @@ class GAN(NonSaturatingGAN):
     Args:
         data_shape: ``(C, H, W)`` for images or ``(D,)`` for points; linked from the datamodule by the CLI.
         g_hidden, d_hidden: widths of the hidden layers of G and D.
-        real_label, feature_matching, historical_averaging: see ``NonSaturatingGAN``.
         minibatch_kernels, minibatch_kernel_dim: minibatch discrimination before D's output (0 kernels: off).
         virtual_batch_norm: virtual instead of ordinary batch norm in G.
+        **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching, historical_averaging) and on to
+            ``GANModule`` (num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite).
     """
 
     def __init__(
@@ -43,31 +44,13 @@ class GAN(NonSaturatingGAN):
         betas_g: tuple[float, float] = (0.5, 0.999),
         betas_d: tuple[float, float] = (0.5, 0.999),
         n_critic: int = 1,
-        num_fixed_samples: int = 64,
-        fixed_noise_seed: int = 0,
-        ema_decay: float = 0.0,
-        nonfinite: Literal["stop", "skip"] = "stop",
-        real_label: float = 1.0,
-        feature_matching: bool = False,
-        historical_averaging: float = 0.0,
         minibatch_kernels: int = 0,
         minibatch_kernel_dim: int = 5,
         virtual_batch_norm: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(
-            z_dim,
-            lr_g,
-            lr_d,
-            betas_g,
-            betas_d,
-            n_critic,
-            num_fixed_samples,
-            fixed_noise_seed,
-            ema_decay,
-            nonfinite,
-            real_label,
-            feature_matching,
-            historical_averaging,
+            z_dim=z_dim, lr_g=lr_g, lr_d=lr_d, betas_g=betas_g, betas_d=betas_d, n_critic=n_critic, **kwargs
         )
         self.save_hyperparameters()
         images = len(data_shape) == 3

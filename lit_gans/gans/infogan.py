@@ -46,7 +46,9 @@ class InfoGAN(NonSaturatingGAN):
         network: ``infogan`` (the paper's MNIST nets, appendix C.1), ``conv`` (DCGAN nets) or ``mlp``; g_hidden,
             d_hidden, g_features, d_features: their sizes.
         lr_g, lr_d: 1e-3 and 2e-4 as in the paper's MNIST set-up.
-        real_label, feature_matching, historical_averaging, minibatch_kernels: Improved-GAN options.
+        minibatch_kernels: minibatch discrimination in D (an Improved-GAN option; 0: off).
+        **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching, historical_averaging) and on to
+            ``GANModule`` (fixed_noise_seed, ema_decay, nonfinite).
     """
 
     # `python cli.py fit --model InfoGAN` with no data: a 3-valued code on the shapes (no download)
@@ -75,31 +77,21 @@ class InfoGAN(NonSaturatingGAN):
         betas_d: tuple[float, float] = (0.5, 0.999),
         n_critic: int = 1,
         num_fixed_samples: int = 100,
-        fixed_noise_seed: int = 0,
-        ema_decay: float = 0.0,
-        nonfinite: Literal["stop", "skip"] = "stop",
-        real_label: float = 1.0,
-        feature_matching: bool = False,
-        historical_averaging: float = 0.0,
         minibatch_kernels: int = 0,
+        **kwargs: Any,
     ) -> None:
         if noise_prior not in ("normal", "uniform"):
             raise LitGansError(f"noise_prior must be 'normal' or 'uniform', got {noise_prior!r}")
         self.noise_prior = noise_prior  # before the base's init, which draws the fixed latents with sample_latent
         super().__init__(
-            z_dim,
-            lr_g,
-            lr_d,
-            betas_g,
-            betas_d,
-            n_critic,
-            num_fixed_samples,
-            fixed_noise_seed,
-            ema_decay,
-            nonfinite,
-            real_label,
-            feature_matching,
-            historical_averaging,
+            z_dim=z_dim,
+            lr_g=lr_g,
+            lr_d=lr_d,
+            betas_g=betas_g,
+            betas_d=betas_d,
+            n_critic=n_critic,
+            num_fixed_samples=num_fixed_samples,
+            **kwargs,
         )
         self.save_hyperparameters()
         if num_categories < 2 or num_continuous < 0:
@@ -160,7 +152,7 @@ class InfoGAN(NonSaturatingGAN):
         """One categorical value a row; continuous codes drawn once from the fixed seed (the same at every call)."""
         per_row = max(1, len(self.fixed_latent) // self.num_categories)
         categorical = (torch.arange(len(self.fixed_latent)) // per_row).clamp(max=self.num_categories - 1)
-        generator = torch.Generator().manual_seed(self.hparams.fixed_noise_seed + 1)
+        generator = torch.Generator().manual_seed(self.fixed_noise_seed + 1)
         continuous = torch.rand(len(self.fixed_latent), self.num_continuous, generator=generator) * 2 - 1
         return {"categorical": categorical.to(self.device), "continuous": continuous.to(self.device)}
 

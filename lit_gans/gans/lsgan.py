@@ -12,7 +12,7 @@ cross-entropy.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any
 
 from torch import Tensor
 
@@ -27,6 +27,7 @@ class LSGAN(GANModule):
     Args:
         data_shape: ``(C, H, W)`` (DCGAN nets) or ``(D,)`` (MLPs, for toy points); linked from the data.
         g_features, d_features: channels of the conv nets; g_hidden, d_hidden: widths of the MLPs.
+        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
 
     def __init__(
@@ -42,13 +43,10 @@ class LSGAN(GANModule):
         betas_g: tuple[float, float] = (0.5, 0.999),
         betas_d: tuple[float, float] = (0.5, 0.999),
         n_critic: int = 1,
-        num_fixed_samples: int = 64,
-        fixed_noise_seed: int = 0,
-        ema_decay: float = 0.0,
-        nonfinite: Literal["stop", "skip"] = "stop",
+        **kwargs: Any,
     ) -> None:
         super().__init__(
-            z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite
+            z_dim=z_dim, lr_g=lr_g, lr_d=lr_d, betas_g=betas_g, betas_d=betas_d, n_critic=n_critic, **kwargs
         )
         self.save_hyperparameters()
         self.generator, self.discriminator = generator_and_discriminator(

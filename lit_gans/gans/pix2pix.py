@@ -16,7 +16,7 @@ Adam 2e-4, betas (0.5, 0.999), batch 1 to 10 in the paper. ``lambda_gan = 0`` is
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -40,6 +40,7 @@ class Pix2Pix(TranslationGAN):
         norm: ``batch`` (the paper: statistics of the current batch, at test time too) or ``instance``.
         lambda_l1: weight of the L1 term (100).
         lambda_gan: weight of the cGAN term in G's loss (1; 0 for the L1-only ablation).
+        **kwargs: go to ``GANModule``: ema_decay, nonfinite.
     """
 
     offline_preset: ClassVar[str] = "configs/pix2pix_shapes.yaml"
@@ -58,10 +59,9 @@ class Pix2Pix(TranslationGAN):
         lr_d: float = 2e-4,
         betas_g: tuple[float, float] = (0.5, 0.999),
         betas_d: tuple[float, float] = (0.5, 0.999),
-        ema_decay: float = 0.0,
-        nonfinite: Literal["stop", "skip"] = "stop",
+        **kwargs: Any,
     ) -> None:
-        super().__init__(lr_g, lr_d, betas_g, betas_d, ema_decay, nonfinite)
+        super().__init__(lr_g=lr_g, lr_d=lr_d, betas_g=betas_g, betas_d=betas_d, **kwargs)
         self.save_hyperparameters()
         if len(data_shape) != 3 or data_shape[1] != data_shape[2]:
             raise LitGansError(f"Pix2Pix needs square images (C, S, S), got data_shape={tuple(data_shape)}")

@@ -13,7 +13,7 @@ On flat toy data there are no positions to attend over: the MLPs get spectral no
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any
 
 from lit_gans.base import GANModule
 from lit_gans.gans.sngan import SNGAN
@@ -26,6 +26,7 @@ class SAGAN(GANModule):
     Args:
         data_shape: ``(C, H, W)`` (DCGAN nets with self-attention at half the image size) or ``(D,)`` (MLPs).
         g_features, d_features: channels of the conv nets; g_hidden, d_hidden: widths of the MLPs.
+        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
 
     def __init__(
@@ -41,13 +42,10 @@ class SAGAN(GANModule):
         betas_g: tuple[float, float] = (0.0, 0.9),
         betas_d: tuple[float, float] = (0.0, 0.9),
         n_critic: int = 1,
-        num_fixed_samples: int = 64,
-        fixed_noise_seed: int = 0,
-        ema_decay: float = 0.0,
-        nonfinite: Literal["stop", "skip"] = "stop",
+        **kwargs: Any,
     ) -> None:
         super().__init__(
-            z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite
+            z_dim=z_dim, lr_g=lr_g, lr_d=lr_d, betas_g=betas_g, betas_d=betas_d, n_critic=n_critic, **kwargs
         )
         self.save_hyperparameters()
         self.generator, self.discriminator = generator_and_discriminator(

@@ -18,7 +18,7 @@ examples. A plain ``(x, y)`` batch counts as fully labelled. Validation logs ``v
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -39,7 +39,9 @@ class SGAN(NonSaturatingGAN):
         lambda_unsupervised: weight of the real-vs-generated term in D's loss (0: a supervised classifier only).
         feature_matching: G's objective (True, the paper's); False gives the non-saturating ``-log D(G(z))``.
         network: ``conv`` (DCGAN nets) or ``mlp``; g_hidden, d_hidden, g_features, d_features: their sizes.
-        real_label, historical_averaging, minibatch_kernels: the other Improved-GAN options.
+        minibatch_kernels: minibatch discrimination in D (an Improved-GAN option; 0: off).
+        **kwargs: go to ``NonSaturatingGAN`` (real_label, historical_averaging) and on to ``GANModule``
+            (num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite).
     """
 
     # `python cli.py fit --model SGAN` with no data: the shapes as the classes (no download)
@@ -61,29 +63,19 @@ class SGAN(NonSaturatingGAN):
         betas_g: tuple[float, float] = (0.5, 0.999),
         betas_d: tuple[float, float] = (0.5, 0.999),
         n_critic: int = 1,
-        num_fixed_samples: int = 64,
-        fixed_noise_seed: int = 0,
-        ema_decay: float = 0.0,
-        nonfinite: Literal["stop", "skip"] = "stop",
-        real_label: float = 1.0,
         feature_matching: bool = True,
-        historical_averaging: float = 0.0,
         minibatch_kernels: int = 0,
+        **kwargs: Any,
     ) -> None:
         super().__init__(
-            z_dim,
-            lr_g,
-            lr_d,
-            betas_g,
-            betas_d,
-            n_critic,
-            num_fixed_samples,
-            fixed_noise_seed,
-            ema_decay,
-            nonfinite,
-            real_label,
-            feature_matching,
-            historical_averaging,
+            z_dim=z_dim,
+            lr_g=lr_g,
+            lr_d=lr_d,
+            betas_g=betas_g,
+            betas_d=betas_d,
+            n_critic=n_critic,
+            feature_matching=feature_matching,
+            **kwargs,
         )
         self.save_hyperparameters()
         if num_classes < 2:

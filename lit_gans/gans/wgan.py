@@ -11,7 +11,7 @@ Earth-Mover distance up to K (logged as ``train/d/wasserstein``).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -30,6 +30,7 @@ class WGAN(GANModule):
         g_features, d_features: channels of the conv nets; g_hidden, d_hidden: widths of the MLPs.
         clip_value: ``c``, the bound of every critic weight.
         lr_g, lr_d: RMSprop learning rates (``alpha``); RMSprop has no betas.
+        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
 
     def __init__(
@@ -44,14 +45,11 @@ class WGAN(GANModule):
         lr_g: float = 5e-5,
         lr_d: float = 5e-5,
         n_critic: int = 5,
-        num_fixed_samples: int = 64,
-        fixed_noise_seed: int = 0,
-        ema_decay: float = 0.0,
-        nonfinite: Literal["stop", "skip"] = "stop",
+        **kwargs: Any,
     ) -> None:
         no_betas = (0.0, 0.0)  # RMSprop has none
         super().__init__(
-            z_dim, lr_g, lr_d, no_betas, no_betas, n_critic, num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite
+            z_dim=z_dim, lr_g=lr_g, lr_d=lr_d, betas_g=no_betas, betas_d=no_betas, n_critic=n_critic, **kwargs
         )
         self.save_hyperparameters()
         self.clip_value = clip_value

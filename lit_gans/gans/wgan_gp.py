@@ -13,7 +13,7 @@ conv critic uses layer normalization, as the paper suggests.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any
 
 from torch import Tensor
 
@@ -30,6 +30,7 @@ class WGANGP(GANModule):
         data_shape: ``(C, H, W)`` (DCGAN nets, layer-normalised critic) or ``(D,)`` (MLPs); linked from the data.
         g_features, d_features: channels of the conv nets; g_hidden, d_hidden: widths of the MLPs.
         lambda_gp: weight of the gradient penalty.
+        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
 
     def __init__(
@@ -46,13 +47,10 @@ class WGANGP(GANModule):
         betas_g: tuple[float, float] = (0.0, 0.9),
         betas_d: tuple[float, float] = (0.0, 0.9),
         n_critic: int = 5,
-        num_fixed_samples: int = 64,
-        fixed_noise_seed: int = 0,
-        ema_decay: float = 0.0,
-        nonfinite: Literal["stop", "skip"] = "stop",
+        **kwargs: Any,
     ) -> None:
         super().__init__(
-            z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite
+            z_dim=z_dim, lr_g=lr_g, lr_d=lr_d, betas_g=betas_g, betas_d=betas_d, n_critic=n_critic, **kwargs
         )
         self.save_hyperparameters()
         self.lambda_gp = lambda_gp
