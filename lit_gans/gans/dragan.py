@@ -16,7 +16,7 @@ from torch import Tensor
 
 from lit_gans.base import GANModule
 from lit_gans.losses import discriminator_accuracy, non_saturating_d_loss, non_saturating_g_loss
-from lit_gans.networks import generator_and_discriminator
+from lit_gans.networks import CriticNorm, critic_options, generator_and_discriminator
 from lit_gans.regularizers import dragan_penalty
 
 
@@ -24,8 +24,11 @@ class DRAGAN(GANModule):
     """GAN with DRAGAN's gradient penalty around the data.
 
     Args:
-        data_shape: ``(C, H, W)`` (DCGAN nets, layer-normalised D) or ``(D,)`` (MLPs); linked from the data.
+        data_shape: ``(C, H, W)`` (DCGAN nets) or ``(D,)`` (MLPs); linked from the data.
         g_features, d_features: channels of the conv nets; g_hidden, d_hidden: widths of the MLPs.
+        d_norm: the conv D: ``none`` (biased convs, He init, no normalisation: the WGAN-GP authors' MNIST
+            critic) or ``layer`` (layer norm behind biased convs: their 64x64 critic). Never BatchNorm, which couples
+            the samples the per-sample penalty treats one by one.
         lambda_dragan: weight of the penalty; perturbation: size of ``x_p - x`` in units of the data's std.
         **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
@@ -38,6 +41,7 @@ class DRAGAN(GANModule):
         d_features: int = 64,
         g_hidden: tuple[int, ...] = (256, 256, 256),
         d_hidden: tuple[int, ...] = (256, 256, 256),
+        d_norm: CriticNorm = "none",
         lambda_dragan: float = 10.0,
         perturbation: float = 0.5,
         lr_g: float = 1e-4,
@@ -53,7 +57,7 @@ class DRAGAN(GANModule):
         self.save_hyperparameters()
         self.lambda_dragan, self.perturbation = lambda_dragan, perturbation
         self.generator, self.discriminator = generator_and_discriminator(
-            data_shape, z_dim, g_features, d_features, g_hidden, d_hidden, d_norm="layer"
+            data_shape, z_dim, g_features, d_features, g_hidden, d_hidden, **critic_options(d_norm)
         )
 
     def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:

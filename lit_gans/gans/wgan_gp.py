@@ -19,7 +19,7 @@ from torch import Tensor
 
 from lit_gans.base import GANModule
 from lit_gans.losses import wasserstein_d_loss, wasserstein_g_loss
-from lit_gans.networks import generator_and_discriminator
+from lit_gans.networks import CriticNorm, critic_options, generator_and_discriminator
 from lit_gans.regularizers import gradient_penalty
 
 
@@ -27,8 +27,11 @@ class WGANGP(GANModule):
     """Wasserstein GAN with gradient penalty.
 
     Args:
-        data_shape: ``(C, H, W)`` (DCGAN nets, layer-normalised critic) or ``(D,)`` (MLPs); linked from the data.
+        data_shape: ``(C, H, W)`` (DCGAN nets) or ``(D,)`` (MLPs); linked from the data.
         g_features, d_features: channels of the conv nets; g_hidden, d_hidden: widths of the MLPs.
+        d_norm: the conv critic: ``none`` (biased convs, He init, no normalisation: the WGAN-GP authors' MNIST
+            critic) or ``layer`` (layer norm behind biased convs: their 64x64 critic). Never BatchNorm, which couples
+            the samples the per-sample penalty treats one by one.
         lambda_gp: weight of the gradient penalty.
         **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
@@ -41,6 +44,7 @@ class WGANGP(GANModule):
         d_features: int = 64,
         g_hidden: tuple[int, ...] = (256, 256, 256),
         d_hidden: tuple[int, ...] = (256, 256, 256),
+        d_norm: CriticNorm = "none",
         lambda_gp: float = 10.0,
         lr_g: float = 1e-4,
         lr_d: float = 1e-4,
@@ -55,7 +59,7 @@ class WGANGP(GANModule):
         self.save_hyperparameters()
         self.lambda_gp = lambda_gp
         self.generator, self.discriminator = generator_and_discriminator(
-            data_shape, z_dim, g_features, d_features, g_hidden, d_hidden, d_norm="layer"
+            data_shape, z_dim, g_features, d_features, g_hidden, d_hidden, **critic_options(d_norm)
         )
 
     def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:

@@ -24,6 +24,7 @@ from lit_gans.layers import (
 )
 
 Norm = Literal["batch", "layer", "none"]
+Init = Literal["dcgan", "he"]
 
 
 def dcgan_layout(image_size: int) -> tuple[int, int]:
@@ -90,8 +91,17 @@ class DCGANDiscriminator(FeaturesThenHead):
     convs (``features``, doubling; no normalization on the first), then a conv of kernel ``s`` down to one logit.
 
     ``norm``: ``batch`` (the paper), ``layer`` (per-sample, over C, H, W: for critics with a per-sample gradient
-    penalty, which BatchNorm breaks by mixing the samples of a batch) or ``none`` (e.g. under spectral norm).
+    penalty, which BatchNorm breaks by mixing the samples of a batch; igul222's ``gan_64x64.py``) or ``none``
+    (under spectral norm, or the plain critic of igul222's ``gan_mnist.py``).
     ``attention`` adds SAGAN's self-attention block after the first stage (at half the image size).
+    ``init``: ``dcgan`` (weights ~ N(0, 0.02), the paper's) or ``he`` (He et al. 2015 for LeakyReLU(0.2), biases 0:
+    the WGAN-GP authors' critics; without normalisation it keeps ``||grad_x D||`` of order 1 at initialisation).
+
+    Every convolution that feeds a normalisation has a bias, the first one included. Without it a bias-free conv,
+    LeakyReLU (positively homogeneous) and a per-sample norm make ``D(a x) = D(x)`` for every ``a > 0``: the critic
+    cannot see contrast (a grey image is a scaled black one) and its input gradient grows as ``1 / ||x||``, which
+    blows up gradient penalties at G's low-contrast first outputs. BatchNorm is blind the same way to a scale shared
+    by a whole batch of fakes.
 
     The last stage's map is the ``features`` (``[N, width, s, s]``, for feature matching and extra heads).
     ``minibatch_kernels > 0`` replaces the last conv by minibatch discrimination on those features and a linear
@@ -108,19 +118,24 @@ class DCGANDiscriminator(FeaturesThenHead):
         minibatch_kernels: int = 0,
         minibatch_kernel_dim: int = 5,
         outputs: int = 1,
+        init: Init = "dcgan",
     ) -> None:
         super().__init__()
         if norm not in ("batch", "layer", "none"):
             raise LitGansError(f"norm must be 'batch', 'layer' or 'none', got {norm!r}")
+        if init not in ("dcgan", "he"):
+            raise LitGansError(f"init must be 'dcgan' or 'he', got {init!r}")
         self.image_size, self.channels = image_size, channels
         self.input_shape = (channels, image_size, image_size)
         start, stages = dcgan_layout(image_size)
-        layers: list[nn.Module] = [nn.Conv2d(channels, features, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
+        # the first conv's bias breaks D(a x) = D(x): LeakyReLU(W a x + b) is not a scaled LeakyReLU(W x + b)
+        layers: list[nn.Module] = [nn.Conv2d(channels, features, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         if attention:
             layers.append(SelfAttention(features))
         width = features
         for _ in range(stages - 1):
-            layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=norm == "none"), *_norm(norm, width * 2)]
+            # BatchNorm's shift makes a bias redundant; a one-group layer norm keeps per-channel biases
+            layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=norm != "batch"), *_norm(norm, width * 2)]
             layers.append(nn.LeakyReLU(0.2, True))
             width *= 2
         self.outputs = outputs
@@ -135,7 +150,7 @@ class DCGANDiscriminator(FeaturesThenHead):
         else:
             layers += [nn.Conv2d(width, outputs, start, 1, 0, bias=False), nn.Flatten()]
         self.net = nn.Sequential(*layers)
-        self.apply(dcgan_init_)
+        self.apply(dcgan_init_ if init == "dcgan" else he_init_)
 
 
 def _norm(norm: Norm, channels: int) -> list[nn.Module]:
@@ -152,4 +167,15 @@ def dcgan_init_(module: nn.Module) -> None:
         nn.init.normal_(module.weight, 0.0, 0.02)
     elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm, VirtualBatchNorm)):
         nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+def he_init_(module: nn.Module) -> None:
+    """He et al. 2015 for LeakyReLU(0.2): conv and linear weights ~ N(0, 2 / ((1 + 0.2^2) fan_in)), biases 0."""
+    if isinstance(module, (nn.Conv2d, nn.Linear)):
+        nn.init.kaiming_normal_(module.weight, a=0.2, nonlinearity="leaky_relu")
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.GroupNorm):
+        nn.init.ones_(module.weight)
         nn.init.zeros_(module.bias)
