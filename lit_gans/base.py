@@ -21,8 +21,8 @@ DDP; and checkpoints that hold the step counters and every rank's RNG state, so 
 
 What a step counts: one batch. ``trainer.max_steps``, ``trainer.global_step``, ``val_check_interval``,
 ``log_every_n_steps`` and the loggers' x-axis all count batches, that is D steps; G steps number
-``global_step // n_critic``. (Lightning by itself counts every optimizer step, so a D and a G step would count two;
-the G step is therefore taken outside Lightning's step counter.)
+``global_step // n_critic`` on a fixed schedule (``critic_steps`` may vary it). (Lightning by itself counts every
+optimizer step, so a D and a G step would count two; the G step is therefore taken outside Lightning's step counter.)
 """
 
 from __future__ import annotations
@@ -119,6 +119,7 @@ class GANModule(LightningModule):
         self.fixed_noise_seed = fixed_noise_seed
         self.d_steps = 0  # D steps taken so far, skipped ones included (saved in checkpoints)
         self.g_steps = 0  # G steps taken so far
+        self.d_steps_since_g = 0  # D steps since the last G step (saved: a variable schedule resumes exactly)
         self.skipped_updates = 0  # updates dropped by nonfinite="skip"
         if self.latent_input:
             fixed = self.sample_latent(num_fixed_samples, generator=torch.Generator().manual_seed(fixed_noise_seed))
@@ -134,6 +135,11 @@ class GANModule(LightningModule):
     def g_step(self, batch: Any) -> dict[str, Tensor]:
         """One generator objective: ``{"loss": scalar to minimise, ...diagnostics}``."""
         raise NotImplementedError
+
+    def critic_steps(self) -> int:
+        """D steps before the next G step, asked after every D step: ``n_critic`` by default; a model may vary it
+        with ``self.g_steps`` (WGAN's warm-up of the critic)."""
+        return self.n_critic
 
     def after_d_step(self) -> None:
         """Runs after every D update (e.g. WGAN's weight clipping)."""
@@ -205,9 +211,11 @@ class GANModule(LightningModule):
             opt_d.step()  # a no-op on parameters whose update was dropped (grad None); counts the step
         self.after_d_step()
         self.d_steps += 1
+        self.d_steps_since_g += 1
         logs = {f"train/d/{name}": value.detach() for name, value in d_out.items()}
 
-        if self.d_steps % self.n_critic == 0:
+        if self.d_steps_since_g >= self.critic_steps():
+            self.d_steps_since_g = 0
             with self.toggled_optimizer(opt_g):
                 g_out = self.g_step(batch)
                 updated = self._backward_checked(opt_g, g_out["loss"], "train/g/loss", self.generator_parameters())
@@ -317,6 +325,7 @@ class GANModule(LightningModule):
             "model": class_path(type(self)),
             "d_steps": self.d_steps,
             "g_steps": self.g_steps,
+            "d_steps_since_g": self.d_steps_since_g,
             "skipped_updates": self.skipped_updates,
             "rng_states": gather_from_ranks(rng_state()),  # one per rank: Lightning calls this on every rank
         }
@@ -338,6 +347,8 @@ class GANModule(LightningModule):
                     f"({_short_hparams(checkpoint)})"
                 )
         self.d_steps, self.g_steps = info["d_steps"], info["g_steps"]
+        # checkpoints from before the variable schedule ran a fixed n_critic
+        self.d_steps_since_g = info.get("d_steps_since_g", info["d_steps"] % self.n_critic)
         self.skipped_updates = info.get("skipped_updates", 0)
         states = info.get("rng_states")
         if states and self._trainer is not None:  # resuming a run (not merely loading weights)

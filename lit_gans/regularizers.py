@@ -6,6 +6,7 @@ detached: no gradient reaches G)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Literal
 
 import torch
 from torch import Tensor, nn
@@ -54,12 +55,28 @@ def dragan_penalty(critic: Critic, real: Tensor, perturbation: float = 0.5, targ
     return (input_gradient_norm(critic, real + alpha * (perturbed - real)) - target).square().mean()
 
 
-def wgan_div_penalty(critic: Critic, real: Tensor, fake: Tensor, k: float = 2.0, p: float = 6.0) -> Tensor:
-    """WGAN-div (Wu 2018): ``k E[||grad D(x)||^p]`` with ``x`` drawn from the real and the generated samples (half
-    each: the mean of the two expectations), the Wasserstein-divergence term; the paper's defaults are k 2, p 6."""
-    real_term = input_gradient_norm(critic, real).pow(p).mean()
-    fake_term = input_gradient_norm(critic, fake).pow(p).mean()
-    return k * (real_term + fake_term) / 2
+def wgan_div_penalty(
+    critic: Critic,
+    real: Tensor,
+    fake: Tensor,
+    k: float = 2.0,
+    p: float = 6.0,
+    points: Literal["interpolates", "real_and_fake"] = "interpolates",
+) -> Tensor:
+    """WGAN-div (Wu 2018): the Wasserstein-divergence term ``k E[||grad D(x')||^p]`` (the paper's k 2, p 6).
+
+    ``points``: ``interpolates``, the authors' code (``x' = x + alpha (G(z) - x)``, one ``alpha ~ U[0, 1]`` per
+    sample, as WGAN-GP's); ``real_and_fake``, the real and the generated samples themselves (the mean of the two
+    expectations: the paper's eq. 13 reads the expectation under a mixture of the two distributions)."""
+    if points == "interpolates":
+        alpha = per_sample_uniform(real)
+        interpolates = real.detach() + alpha * (fake.detach() - real.detach())
+        return k * input_gradient_norm(critic, interpolates).pow(p).mean()
+    if points == "real_and_fake":
+        real_term = input_gradient_norm(critic, real).pow(p).mean()
+        fake_term = input_gradient_norm(critic, fake).pow(p).mean()
+        return k * (real_term + fake_term) / 2
+    raise ValueError(f"points must be 'interpolates' or 'real_and_fake', got {points!r}")
 
 
 def historical_averaging_penalty(parameters: Iterable[Tensor], means: Iterable[Tensor]) -> Tensor:

@@ -55,11 +55,13 @@ def test_gradient_penalties_of_a_linear_critic_have_the_closed_form(shape):
     # the gradient is w at every point: (|w| - 1)^2 exactly, whatever the interpolates
     assert_close(gradient_penalty(critic, real, fake), (w_norm - 1) ** 2, rtol=1e-5, atol=1e-6)
     assert_close(dragan_penalty(critic, real), (w_norm - 1) ** 2, rtol=1e-5, atol=1e-6)
-    # k E[|grad|^p] over real and fake alike: k |w|^p
-    assert_close(wgan_div_penalty(critic, real, fake, k=2.0, p=6.0), 2.0 * w_norm**6, rtol=1e-5, atol=1e-6)
+    # k E[|grad|^p] at interpolates or over real and fake alike: k |w|^p
+    for points in ("interpolates", "real_and_fake"):
+        penalty = wgan_div_penalty(critic, real, fake, k=2.0, p=6.0, points=points)
+        assert_close(penalty, 2.0 * w_norm**6, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("penalty", ["gp", "dragan", "div"])
+@pytest.mark.parametrize("penalty", ["gp", "dragan", "div", "div-real-and-fake"])
 def test_penalties_backpropagate_into_d_only(penalty):
     generator = nn.Linear(4, 12)
     critic = nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.Tanh(), nn.Linear(8, 1))
@@ -68,6 +70,7 @@ def test_penalties_backpropagate_into_d_only(penalty):
         "gp": lambda: gradient_penalty(critic, real, fake),
         "dragan": lambda: dragan_penalty(critic, real),
         "div": lambda: wgan_div_penalty(critic, real, fake),
+        "div-real-and-fake": lambda: wgan_div_penalty(critic, real, fake, points="real_and_fake"),
     }[penalty]()
     value.backward()
     # every weight shapes grad_x D (the last bias does not, so it gets no gradient)
@@ -87,8 +90,11 @@ def test_interpolation_weights_are_per_sample_not_per_element():
         return points.flatten(1).sum(1)
 
     real, fake = torch.zeros(5, 3, 4, 4), torch.ones(5, 3, 4, 4)
-    gradient_penalty(spy, real, fake)
-    (interpolates,) = seen  # = 1 - alpha, constant within each sample
-    per_sample = interpolates.flatten(1)
-    assert torch.equal(per_sample, per_sample[:, :1].expand_as(per_sample))
-    assert per_sample[:, 0].unique().numel() == 5
+    gradient_penalty(spy, real, fake)  # x_hat = alpha x + (1 - alpha) G(z) = 1 - alpha
+    wgan_div_penalty(spy, real, fake)  # x' = x + alpha (G(z) - x) = alpha
+    assert len(seen) == 2
+    for interpolates in seen:  # constant within each sample, different between samples
+        per_sample = interpolates.flatten(1)
+        assert torch.equal(per_sample, per_sample[:, :1].expand_as(per_sample))
+        assert per_sample[:, 0].unique().numel() == 5
+        assert 0 < per_sample.min() and per_sample.max() < 1

@@ -41,7 +41,9 @@ class InfoGAN(NonSaturatingGAN):
         lambda_categorical, lambda_continuous: weights of the two parts of ``L_I`` (1 and 0.1: the paper uses
             lambda = 1 for discrete codes and a smaller one for continuous codes).
         q_hidden: width of Q's hidden layer (FC-128 in the paper); q_batch_norm: batch norm in it (FC-128-BN-lReLU,
-            the paper's table 1).
+            the paper's table 1 and the authors' code).
+        leaky_slope: slope of the LeakyReLUs in D's body (``network="infogan"``) and in Q: 0.2 (DCGAN's), or 0.01
+            as in the authors' code (openai/InfoGAN ``leaky_rectify``); the MNIST preset uses theirs.
         noise_prior: the distribution of ``z``: ``normal`` N(0, I) or ``uniform`` U(-1, 1) (the authors' code).
         network: ``infogan`` (the paper's MNIST nets, appendix C.1), ``conv`` (DCGAN nets) or ``mlp``; g_hidden,
             d_hidden, g_features, d_features: their sizes.
@@ -65,6 +67,7 @@ class InfoGAN(NonSaturatingGAN):
         lambda_continuous: float = 0.1,
         q_hidden: int = 128,
         q_batch_norm: bool = False,
+        leaky_slope: float = 0.2,
         noise_prior: Literal["normal", "uniform"] = "normal",
         network: Network = "conv",
         g_hidden: tuple[int, ...] = (256, 512, 1024),
@@ -111,10 +114,11 @@ class InfoGAN(NonSaturatingGAN):
             g_features,
             d_features,
             minibatch_kernels,
+            d_leaky_slope=leaky_slope if network == "infogan" else 0.2,
         )
         self.generator = LatentCodeGenerator(g_net, z_dim, num_categories, num_continuous)
         q_outputs = num_categories + num_continuous * (2 if continuous_loss == "gaussian" else 1)
-        self.discriminator = AuxiliaryHeadDiscriminator(d_net, q_outputs, q_hidden, q_batch_norm)
+        self.discriminator = AuxiliaryHeadDiscriminator(d_net, q_outputs, q_hidden, q_batch_norm, leaky_slope)
 
     # ----------------------------------------------------------------------------------------------------------
     # Codes

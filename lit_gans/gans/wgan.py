@@ -7,6 +7,9 @@ Algorithm 1 (defaults alpha = 5e-5, c = 0.01, n_critic = 5, RMSprop):
 
 The critic ``f`` has no sigmoid; clipping keeps it (roughly) K-Lipschitz, so ``E[f(x)] - E[f(G(z))]`` estimates the
 Earth-Mover distance up to K (logged as ``train/d/wasserstein``).
+
+The authors' code (martinarjovsky/WassersteinGAN, ``main.py``) also warms the critic up, an option here: 100 critic
+steps before each of the first 25 G steps and before every 500th, so that G trains against a critic near its optimum.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import torch
 from torch import Tensor
 
 from lit_gans.base import GANModule
+from lit_gans.errors import LitGansError
 from lit_gans.losses import wasserstein_d_loss, wasserstein_g_loss
 from lit_gans.networks import generator_and_discriminator
 from lit_gans.regularizers import clip_weights_
@@ -30,6 +34,9 @@ class WGAN(GANModule):
         g_features, d_features: channels of the conv nets; g_hidden, d_hidden: widths of the MLPs.
         clip_value: ``c``, the bound of every critic weight.
         lr_g, lr_d: RMSprop learning rates (``alpha``); RMSprop has no betas.
+        critic_warmup: the authors' schedule: ``warmup_critic_steps`` critic steps before G steps 0-24 and every
+            500th (``n_critic`` otherwise); off by default (the paper's Algorithm 1).
+        warmup_critic_steps: the critic steps of a warm-up G step (100 in the authors' code).
         **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
 
@@ -45,6 +52,8 @@ class WGAN(GANModule):
         lr_g: float = 5e-5,
         lr_d: float = 5e-5,
         n_critic: int = 5,
+        critic_warmup: bool = False,
+        warmup_critic_steps: int = 100,
         **kwargs: Any,
     ) -> None:
         no_betas = (0.0, 0.0)  # RMSprop has none
@@ -52,13 +61,22 @@ class WGAN(GANModule):
             z_dim=z_dim, lr_g=lr_g, lr_d=lr_d, betas_g=no_betas, betas_d=no_betas, n_critic=n_critic, **kwargs
         )
         self.save_hyperparameters()
+        if warmup_critic_steps < 1:
+            raise LitGansError(f"warmup_critic_steps must be at least 1, got {warmup_critic_steps}")
         self.clip_value = clip_value
+        self.critic_warmup, self.warmup_critic_steps = critic_warmup, warmup_critic_steps
         self.generator, self.discriminator = generator_and_discriminator(
             data_shape, z_dim, g_features, d_features, g_hidden, d_hidden
         )
 
     def make_optimizer(self, params, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
         return torch.optim.RMSprop(params, lr=lr)
+
+    def critic_steps(self) -> int:
+        # Diters = 100 if gen_iterations < 25 or gen_iterations % 500 == 0 else n_critic (the authors' main.py)
+        if self.critic_warmup and (self.g_steps < 25 or self.g_steps % 500 == 0):
+            return self.warmup_critic_steps
+        return self.n_critic
 
     def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
         real = batch[0]

@@ -1,19 +1,24 @@
 """WGAN-div: Wu, Huang, Thoma, Acharya & Van Gool 2018, "Wasserstein Divergence for GANs" (arXiv:1712.01026).
 
 The Wasserstein divergence replaces WGAN-GP's penalty towards norm 1 by a penalty on the gradient's p-th power,
-with no Lipschitz constraint (defaults k = 2, p = 6, Adam 2e-4, betas (0.5, 0.999), n_critic 5):
+with no Lipschitz constraint (defaults k = 2, p = 6, Adam 2e-4, n_critic 5):
 
-    critic: descend  E[D(G(z))] - E[D(x)] + k E[||grad D(x')||^p],   x' from the real and the generated samples
+    critic: descend  E[D(G(z))] - E[D(x)] + k E[||grad D(x')||^p],   x' = x + alpha (G(z) - x), alpha ~ U[0, 1]
     G:      descend  -E[D(G(z))]
+
+As in the authors' code (musikisomorphie/wgan-div, ``wgan_div.py``): the penalty at interpolates with one ``alpha``
+per sample, and Adam's betas (0, 0.9). The paper's text reads ``x'`` from the real and generated samples and names
+betas (0.5, 0.999): ``penalty_points="real_and_fake"`` and ``betas_*`` give that reading.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from torch import Tensor
 
 from lit_gans.base import GANModule
+from lit_gans.errors import LitGansError
 from lit_gans.losses import wasserstein_d_loss, wasserstein_g_loss
 from lit_gans.networks import CriticNorm, critic_options, generator_and_discriminator
 from lit_gans.regularizers import wgan_div_penalty
@@ -29,6 +34,8 @@ class WGANDiv(GANModule):
             critic) or ``layer`` (layer norm behind biased convs: their 64x64 critic). Never BatchNorm, which couples
             the samples the per-sample penalty treats one by one.
         k, p: weight and power of the divergence penalty.
+        penalty_points: where the penalty's gradient is taken: ``interpolates`` (the authors' code) or
+            ``real_and_fake`` (the real and the generated samples, half each).
         **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
 
@@ -43,10 +50,11 @@ class WGANDiv(GANModule):
         d_norm: CriticNorm = "none",
         k: float = 2.0,
         p: float = 6.0,
+        penalty_points: Literal["interpolates", "real_and_fake"] = "interpolates",
         lr_g: float = 2e-4,
         lr_d: float = 2e-4,
-        betas_g: tuple[float, float] = (0.5, 0.999),
-        betas_d: tuple[float, float] = (0.5, 0.999),
+        betas_g: tuple[float, float] = (0.0, 0.9),
+        betas_d: tuple[float, float] = (0.0, 0.9),
         n_critic: int = 5,
         **kwargs: Any,
     ) -> None:
@@ -54,7 +62,9 @@ class WGANDiv(GANModule):
             z_dim=z_dim, lr_g=lr_g, lr_d=lr_d, betas_g=betas_g, betas_d=betas_d, n_critic=n_critic, **kwargs
         )
         self.save_hyperparameters()
-        self.k, self.p = k, p
+        if penalty_points not in ("interpolates", "real_and_fake"):
+            raise LitGansError(f"penalty_points must be 'interpolates' or 'real_and_fake', got {penalty_points!r}")
+        self.k, self.p, self.penalty_points = k, p, penalty_points
         self.generator, self.discriminator = generator_and_discriminator(
             data_shape, z_dim, g_features, d_features, g_hidden, d_hidden, **critic_options(d_norm)
         )
@@ -63,7 +73,7 @@ class WGANDiv(GANModule):
         real = batch[0]
         fake = self.draw_fake(len(real)).detach()
         critic_loss = wasserstein_d_loss(self.discriminator(real), self.discriminator(fake))
-        penalty = wgan_div_penalty(self.discriminator, real, fake, self.k, self.p)
+        penalty = wgan_div_penalty(self.discriminator, real, fake, self.k, self.p, self.penalty_points)
         return {"loss": critic_loss + penalty, "wasserstein": -critic_loss.detach(), "div_penalty": penalty}
 
     def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:

@@ -36,12 +36,15 @@ def base_networks(
     d_extra_inputs: int = 0,
     d_outputs: int = 1,
     d_norm: Norm = "batch",
+    d_leaky_slope: float = 0.2,
 ) -> tuple[nn.Module, nn.Module]:
     """The unconditional ``(G', D')`` the conditional models wrap: ``mlp`` (GAN's MLPs; ``D'`` takes the flattened
     data plus ``d_extra_inputs`` values), ``conv`` (DCGAN nets, square images; ``D'`` takes ``d_extra_inputs`` more
     channels, normalised by ``d_norm``) or ``infogan`` (InfoGAN's MNIST nets: convolutions plus an FC-1024 layer on
-    each side, BatchNorm; no extra inputs or minibatch discrimination). ``G'`` takes ``g_input_dim`` inputs; ``D'``
-    gives ``d_outputs`` logits."""
+    each side, BatchNorm; no extra inputs or minibatch discrimination; ``d_leaky_slope`` its LeakyReLUs' slope, the
+    other nets keep 0.2). ``G'`` takes ``g_input_dim`` inputs; ``D'`` gives ``d_outputs`` logits."""
+    if network != "infogan" and d_leaky_slope != 0.2:
+        raise LitGansError(f"d_leaky_slope applies to network='infogan' only (the others use 0.2), got {network!r}")
     data_shape = tuple(data_shape)
     if network == "mlp":
         generator = MLPGenerator(g_input_dim, data_shape, g_hidden, tanh_output=len(data_shape) == 3)
@@ -72,7 +75,7 @@ def base_networks(
         channels, size, _ = data_shape
         return (
             InfoGANGenerator(g_input_dim, size, channels, g_features),
-            InfoGANDiscriminator(size, channels, d_features, outputs=d_outputs),
+            InfoGANDiscriminator(size, channels, d_features, outputs=d_outputs, leaky_slope=d_leaky_slope),
         )
     raise LitGansError(f"network must be 'mlp', 'conv' or 'infogan', got {network!r}")
 
@@ -142,11 +145,17 @@ class LabelConditionedDiscriminator(nn.Module):
 class AuxiliaryHeadDiscriminator(nn.Module):
     """``x -> (logits [N], auxiliary [N, A])``: an unconditional D (anything with ``features`` / ``head`` /
     ``feature_dim``) plus a second head on the same features: ACGAN's class logits (Odena 2017), InfoGAN's ``Q``
-    (Chen 2016), whose body is D's. ``hidden > 0`` puts one Linear-LeakyReLU(0.2) layer of that width in the head
-    (InfoGAN's FC-128), with ``hidden_batch_norm`` a BatchNorm1d between the two (the paper's FC-128-BN-lReLU)."""
+    (Chen 2016), whose body is D's. ``hidden > 0`` puts one Linear-LeakyReLU(``leaky_slope``) layer of that width in
+    the head (InfoGAN's FC-128), with ``hidden_batch_norm`` a BatchNorm1d between the two (the paper's
+    FC-128-BN-lReLU)."""
 
     def __init__(
-        self, net: nn.Module, auxiliary_outputs: int, hidden: int = 0, hidden_batch_norm: bool = False
+        self,
+        net: nn.Module,
+        auxiliary_outputs: int,
+        hidden: int = 0,
+        hidden_batch_norm: bool = False,
+        leaky_slope: float = 0.2,
     ) -> None:
         super().__init__()
         self.net = net
@@ -154,7 +163,7 @@ class AuxiliaryHeadDiscriminator(nn.Module):
         width = net.feature_dim
         if hidden > 0:
             norm = [nn.BatchNorm1d(hidden)] if hidden_batch_norm else []
-            layers += [nn.Linear(width, hidden, bias=not hidden_batch_norm), *norm, nn.LeakyReLU(0.2)]
+            layers += [nn.Linear(width, hidden, bias=not hidden_batch_norm), *norm, nn.LeakyReLU(leaky_slope)]
             width = hidden
         layers.append(nn.Linear(width, auxiliary_outputs))
         self.auxiliary_head = nn.Sequential(*layers)

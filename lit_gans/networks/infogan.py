@@ -49,22 +49,29 @@ class InfoGANGenerator(nn.Module):
 
 class InfoGANDiscriminator(FeaturesThenHead):
     """``x [N, channels, image_size, image_size] -> logits [N]`` (``[N, outputs]`` when ``outputs > 1``); its
-    ``features`` are the ``[N, hidden]`` activations of the fully connected layer."""
+    ``features`` are the ``[N, hidden]`` activations of the fully connected layer. ``leaky_slope``: the LeakyReLUs'
+    (the paper's table 1 says lReLU; the authors' code, openai/InfoGAN's ``leaky_rectify``, uses 0.01)."""
 
     def __init__(
-        self, image_size: int, channels: int, features: int = 64, hidden: int = 1024, outputs: int = 1
+        self,
+        image_size: int,
+        channels: int,
+        features: int = 64,
+        hidden: int = 1024,
+        outputs: int = 1,
+        leaky_slope: float = 0.2,
     ) -> None:
         super().__init__()
         self.input_shape = (channels, image_size, image_size)
         start, stages = dcgan_layout(image_size)
-        layers: list[nn.Module] = [nn.Conv2d(channels, features, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        layers: list[nn.Module] = [nn.Conv2d(channels, features, 4, 2, 1), nn.LeakyReLU(leaky_slope, True)]
         width = features
         for _ in range(stages - 1):
             layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width * 2)]
-            layers.append(nn.LeakyReLU(0.2, True))
+            layers.append(nn.LeakyReLU(leaky_slope, True))
             width *= 2
         layers += [nn.Flatten(), nn.Linear(width * start * start, hidden, bias=False), nn.BatchNorm1d(hidden)]
-        layers.append(nn.LeakyReLU(0.2, True))
+        layers.append(nn.LeakyReLU(leaky_slope, True))
         self.feature_dim, self.outputs = hidden, outputs
         self.num_feature_layers = len(layers)
         layers.append(nn.Linear(hidden, outputs))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 import torch
+import yaml
 from torch.testing import assert_close
 
 import lit_gans
 from datamodules import Shapes, Toy
 from datamodules.semi_supervised import SemiSupervisedDataset, labelled_subset
 from lit_gans.errors import LitGansError
-from tests.helpers import tiny_trainer
+from lit_gans.networks.conditional import base_networks
+from tests.helpers import REPO, tiny_trainer
 
 
 def grey_shapes(**overrides) -> Shapes:
@@ -243,3 +245,23 @@ def test_sgan_logs_validation_accuracy_and_learns_from_few_labels(tmp_path):
     trainer.fit(model, data)
     accuracy = trainer.callback_metrics["val/accuracy"].item()
     assert accuracy > 0.5, accuracy  # three classes: chance is 1/3
+
+
+def test_infogan_leaky_slope_reaches_d_body_and_q():
+    model = lit_gans.InfoGAN(data_shape=(1, 28, 28), network="infogan", leaky_slope=0.01, q_batch_norm=True)
+    slopes = {m.negative_slope for m in model.discriminator.modules() if isinstance(m, torch.nn.LeakyReLU)}
+    assert slopes == {0.01}  # conv 64, conv 128, FC 1024 and Q's FC 128 (openai/InfoGAN's leaky_rectify)
+    with pytest.raises(LitGansError, match="d_leaky_slope applies to network='infogan' only"):
+        base_networks("conv", (1, 28, 28), 8, (16,), (16,), 4, 4, d_leaky_slope=0.01)
+
+
+def test_mnist_presets_carry_the_authors_settings():
+    def init_args(name: str) -> dict:
+        return yaml.safe_load((REPO / "configs" / name).read_text())["model"]["init_args"]
+
+    infogan = yaml.safe_load((REPO / "configs" / "infogan_mnist.yaml").read_text())
+    assert infogan["data"]["init_args"]["batch_size"] == 128
+    assert init_args("infogan_mnist.yaml") | {"q_batch_norm": True, "leaky_slope": 0.01} == init_args(
+        "infogan_mnist.yaml"
+    )
+    assert init_args("acgan_mnist.yaml")["d_class_loss_on_fakes"] is False

@@ -66,7 +66,7 @@ def test_sagan_has_self_attention_in_both_nets_starting_as_identity():
     [
         (WGAN, 5e-5, 5e-5, None, 5),
         (WGANGP, 1e-4, 1e-4, (0.0, 0.9), 5),
-        (WGANDiv, 2e-4, 2e-4, (0.5, 0.999), 5),
+        (WGANDiv, 2e-4, 2e-4, (0.0, 0.9), 5),  # the authors' code (the paper's text: (0.5, 0.999))
         (DRAGAN, 1e-4, 1e-4, (0.5, 0.9), 1),
         (LSGAN, 2e-4, 2e-4, (0.5, 0.999), 1),
         (SNGAN, 2e-4, 2e-4, (0.0, 0.9), 5),
@@ -86,3 +86,28 @@ def test_the_toy_nets_are_mlps_with_an_unbounded_output():
     with torch.no_grad():
         list(model.generator.modules())[-2].bias.fill_(5.0)  # the output layer (before Reshape)
     assert model.sample(5).abs().min() > 1  # points outside [-1, 1] are reachable
+
+
+def test_wgan_critic_warmup_follows_the_authors_schedule():
+    model = WGAN(**TINY_IMAGES, n_critic=5, critic_warmup=True)
+    # Diters = 100 if gen_iterations < 25 or gen_iterations % 500 == 0 else 5 (martinarjovsky/WassersteinGAN)
+    expected = {0: 100, 1: 100, 24: 100, 25: 5, 499: 5, 500: 100, 501: 5, 1000: 100}
+    for g_steps, critic_steps in expected.items():
+        model.g_steps = g_steps
+        assert model.critic_steps() == critic_steps, g_steps
+    model.critic_warmup = False
+    assert model.critic_steps() == 5
+
+
+def test_variable_critic_schedule_trains_and_resumes_mid_cycle(tmp_path):
+    data = tiny_shapes()
+    model = WGAN(**TINY_IMAGES, n_critic=1, critic_warmup=True, warmup_critic_steps=3)
+    trainer = tiny_trainer(tmp_path, max_steps=7, limit_val_batches=0)
+    trainer.fit(model, data)
+    assert (model.d_steps, model.g_steps, model.d_steps_since_g) == (7, 2, 1)  # G after batches 3 and 6
+    path = tmp_path / "mid_cycle.ckpt"
+    trainer.save_checkpoint(path)
+
+    resumed = WGAN(**TINY_IMAGES, n_critic=1, critic_warmup=True, warmup_critic_steps=3)
+    tiny_trainer(tmp_path, max_steps=9, limit_val_batches=0).fit(resumed, data, ckpt_path=path)
+    assert (resumed.d_steps, resumed.g_steps, resumed.d_steps_since_g) == (9, 3, 0)  # the third G step at batch 9
