@@ -16,69 +16,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import torch
+from _mnist_runs import DCGAN_MNIST, OBJECTIVES, fit_and_score
 
-REPO = Path(__file__).resolve().parents[1]
-PRESETS = {
-    "DCGAN": None,
-    "WGAN": "configs/objectives/wgan.yaml",
-    "WGANGP": "configs/objectives/wgan_gp.yaml",
-    "WGANDiv": "configs/objectives/wgan_div.yaml",
-    "DRAGAN": "configs/objectives/dragan.yaml",
-    "LSGAN": "configs/objectives/lsgan.yaml",
-    "SNGAN": "configs/objectives/sngan.yaml",
-    "SAGAN": "configs/objectives/sagan.yaml",
-}
+PRESETS = {"DCGAN": (DCGAN_MNIST,), **{model: (DCGAN_MNIST, preset) for model, preset in OBJECTIVES.items()}}
 
 
 def train_and_score(model: str, args: argparse.Namespace) -> dict:
-    root_dir = Path(args.runs) / model
-    common = ["--config", "configs/dcgan_mnist.yaml"]
-    if PRESETS[model]:
-        common += ["--config", PRESETS[model]]
-    common += ["--data.root", args.root, "--data.split", args.split, "--trainer.enable_progress_bar", "false"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    fit = [sys.executable, "cli.py", "fit", *common, "--trainer.max_time", "null", "--trainer.limit_val_batches", "0"]
-    fit += ["--trainer.callbacks+=lit_gans.callbacks.CPUTimeLimit"]
-    fit += ["--trainer.callbacks.seconds", str(60 * args.cpu_minutes)]
-    fit += ["--trainer.default_root_dir", str(root_dir / "fit")]
-    start = time.perf_counter()
-    subprocess.run(fit, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    fit_seconds = time.perf_counter() - start
-    checkpoint = max(
-        (REPO / root_dir / "fit").glob("lightning_logs/version_*/checkpoints/*.ckpt"), key=os.path.getmtime
-    )
-    validate = [
-        sys.executable,
-        "cli.py",
-        "validate",
-        *common,
-        "--config",
-        "configs/metrics/mnist_classifier.yaml",
-    ]
-    validate += ["--ckpt_path", str(checkpoint), "--trainer.default_root_dir", str(root_dir / "validate")]
-    subprocess.run(validate, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    metrics_file = max(
-        (REPO / root_dir / "validate").glob("lightning_logs/version_*/metrics.jsonl"), key=os.path.getmtime
-    )
-    metrics = json.loads(metrics_file.read_text().splitlines()[-1])
-    counters = torch.load(checkpoint, map_location="cpu", weights_only=False)["lit_gans"]
-    return {
-        "model": model,
-        "batches": counters["d_steps"],
-        "g_steps": counters["g_steps"],
-        "fit_seconds": round(fit_seconds),
-        "checkpoint": str(checkpoint),
-        "metrics_file": str(metrics_file),
-        **{k: metrics[k] for k in ("fid", "is", "is_std", "kid", "kid_std")},
-    }
+    run_dir = Path(args.runs) / model
+    return {"model": model, **fit_and_score(PRESETS[model], run_dir, args.cpu_minutes, args.root, args.split)}
 
 
 def main() -> None:
