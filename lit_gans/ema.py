@@ -48,3 +48,40 @@ class ParameterHistory(nn.Module):
         self.count += 1
         for mean, current in zip(self.means, module.parameters(), strict=True):
             mean.lerp_(current, 1.0 / float(self.count))
+
+
+class BiasCorrectedAverage(nn.Module):
+    """A zero-initialised exponential moving average of a network's parameters and floating-point buffers,
+    ``a_t = a_{t-1} + r (theta_t - a_{t-1})`` with ``a_0 = 0``, read bias-corrected as ``a_t / (1 - (1 - r)^t)``
+    (Adam's correction of its zero start): the weighted mean of the history ``theta_1..theta_t`` with weights
+    ``r (1 - r)^{t-i}``, normalised to sum to 1. Salimans et al.'s code evaluates its semi-supervised D with the
+    uncorrected ``a_t`` at ``r = 1e-4``; both agree once ``(1 - r)^t`` is small, the corrected one is also usable
+    in the first ``1 / r`` steps.
+
+    ``module`` is a frozen copy of the network that holds the corrected average itself, kept as
+    ``â_t = â_{t-1} + (r / (1 - (1 - r)^t)) (theta_t - â_{t-1})`` (the first update copies ``theta_1``), so it can be
+    run as it is; ``count`` is ``t``. Both are saved in checkpoints. Integer and boolean buffers are copied."""
+
+    def __init__(self, module: nn.Module, rate: float) -> None:
+        super().__init__()
+        if not 0.0 < rate <= 1.0:
+            raise ValueError(f"the average's rate must lie in (0, 1], got {rate}")
+        self.rate = rate
+        self.module = ema_copy(module)
+        self.register_buffer("count", torch.zeros((), dtype=torch.long))
+
+    @torch.no_grad()
+    def update_(self, module: nn.Module) -> None:
+        """Fold ``module``'s current parameters and buffers in (``t <- t + 1``)."""
+        self.count += 1
+        weight = min(1.0, self.rate / (1.0 - (1.0 - self.rate) ** int(self.count)))
+        for averaged, current in zip(self.module.parameters(), module.parameters(), strict=True):
+            averaged.lerp_(current, weight)
+        for averaged, current in zip(self.module.buffers(), module.buffers(), strict=True):
+            if averaged.is_floating_point():
+                averaged.lerp_(current, weight)
+            else:
+                averaged.copy_(current)
+
+    def forward(self, *args, **kwargs):
+        return self.module(*args, **kwargs)

@@ -13,7 +13,7 @@ The first three live here (losses and a hook on each update); the last two are l
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import Tensor
@@ -31,6 +31,8 @@ class NonSaturatingGAN(GANModule):
     Args:
         real_label: D's target for real samples; below 1 it is one-sided label smoothing (0.9 in the paper).
         feature_matching: G matches the batch mean of D's features instead of fooling D's output.
+        feature_matching_reduction: ``sum`` (the paper's squared norm) or ``mean`` (over the features, the
+            authors' code): a constant factor, which matters only to an optimizer that is not scale-invariant.
         historical_averaging: weight of the historical-averaging penalty on both players (0: off).
         **kwargs: go to ``GANModule`` (z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples,
             fixed_noise_seed, ema_decay, nonfinite).
@@ -40,6 +42,7 @@ class NonSaturatingGAN(GANModule):
         self,
         real_label: float = 1.0,
         feature_matching: bool = False,
+        feature_matching_reduction: Literal["sum", "mean"] = "sum",
         historical_averaging: float = 0.0,
         **kwargs: Any,
     ) -> None:
@@ -49,7 +52,12 @@ class NonSaturatingGAN(GANModule):
         if historical_averaging < 0:
             raise LitGansError(f"historical_averaging is a penalty weight (>= 0), got {historical_averaging}")
         self.real_label = real_label
+        if feature_matching_reduction not in ("sum", "mean"):
+            raise LitGansError(
+                f"feature_matching_reduction must be 'sum' or 'mean', got {feature_matching_reduction!r}"
+            )
         self.feature_matching = feature_matching
+        self.feature_matching_reduction = feature_matching_reduction
         self.historical_averaging = historical_averaging
 
     def configure_model(self) -> None:
@@ -79,7 +87,7 @@ class NonSaturatingGAN(GANModule):
         if self.feature_matching:
             if real_features is None:
                 raise LitGansError("feature matching needs D's features of a real batch")
-            loss = feature_matching_loss(real_features.detach(), fake_features)
+            loss = feature_matching_loss(real_features.detach(), fake_features, self.feature_matching_reduction)
         else:
             loss = non_saturating_g_loss(fake_logits)
         if self.historical_averaging > 0:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.distributed as dist
+import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
@@ -188,3 +190,98 @@ def forward_with_reference(net: nn.Module, reference: Tensor, x: Tensor) -> Tens
     finally:
         for layer in layers:
             layer.reference = None  # do not keep the reference graph alive between calls
+
+
+class GaussianNoise(nn.Module):
+    """``x + N(0, sigma^2)`` elementwise in training mode, the identity in eval mode (Salimans 2016's MNIST
+    discriminator puts it on its input and after every hidden layer; the authors' ``GaussianNoiseLayer``)."""
+
+    def __init__(self, sigma: float) -> None:
+        super().__init__()
+        if sigma < 0:
+            raise LitGansError(f"GaussianNoise's sigma must be >= 0, got {sigma}")
+        self.sigma = sigma
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.sigma == 0:
+            return x
+        return x + self.sigma * torch.randn_like(x)
+
+    def extra_repr(self) -> str:
+        return f"sigma={self.sigma}"
+
+
+class WeightNormLinear(nn.Module):
+    """A weight-normalised linear layer (Salimans & Kingma 2016), ``[N, in] -> [N, out]``:
+    ``y = x W^T + b`` with row ``W_j = g_j theta_j / ||theta_j||``, ``theta ~ N(0, init_std^2)``, ``g = 1`` and
+    ``b = 0`` to start. The scale ``g`` is trained only when ``train_scale`` (then a parameter, else a buffer: the
+    authors' MNIST ``DenseLayer`` trains it on the output layer only); ``theta`` and ``b`` are always trained.
+
+    Data-dependent initialisation (``data_dependent_init_``) sets ``g`` and ``b`` so that each unit's
+    pre-activation has mean 0 and standard deviation 1 on a batch; ``initialized`` (a buffer, saved in checkpoints)
+    records that it ran, so a resumed run does not redo it."""
+
+    def __init__(self, in_features: int, out_features: int, train_scale: bool = False, init_std: float = 0.1) -> None:
+        super().__init__()
+        self.in_features, self.out_features, self.train_scale = in_features, out_features, train_scale
+        self.direction = nn.Parameter(torch.randn(out_features, in_features) * init_std)  # theta
+        scale = torch.ones(out_features)
+        if train_scale:
+            self.scale = nn.Parameter(scale)
+        else:
+            self.register_buffer("scale", scale)
+        self.bias = nn.Parameter(torch.zeros(out_features))
+        self.register_buffer("initialized", torch.tensor(False))
+        self.initializing = False  # set by data_dependent_init_ for one forward
+
+    @property
+    def weight(self) -> Tensor:
+        """``W = g theta / ||theta||`` row by row, ``[out, in]``."""
+        return self.direction * (self.scale / self.direction.norm(dim=1)).unsqueeze(1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_shape(x, (None, self.in_features), "WeightNormLinear input")
+        if self.initializing:
+            return self._initialize(x)
+        return F.linear(x, self.weight, self.bias)
+
+    @torch.no_grad()
+    def _initialize(self, x: Tensor) -> Tensor:
+        # t = x W^T on the batch; g <- g / std(t), b <- -mean(t) / std(t): the new pre-activation (t - mean) / std.
+        # Under DDP the statistics are those of every rank's batch together (all-reduced), so all ranks agree.
+        t = F.linear(x, self.weight)  # [N, out]
+        mean = _mean_over_ranks(t.mean(0))
+        std = _mean_over_ranks((t - mean).pow(2).mean(0)).sqrt()
+        self.scale.div_(std)
+        self.bias.copy_(-mean / std)
+        self.initialized.fill_(True)
+        return (t - mean) / std
+
+    def extra_repr(self) -> str:
+        return f"{self.in_features}, {self.out_features}, train_scale={self.train_scale}"
+
+
+def _mean_over_ranks(value: Tensor) -> Tensor:
+    """The mean of ``value`` over the DDP ranks (``value`` itself outside DDP)."""
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        value = value.clone()
+        dist.all_reduce(value)
+        value /= dist.get_world_size()
+    return value
+
+
+@torch.no_grad()
+def data_dependent_init_(net: nn.Module, x: Tensor) -> Tensor:
+    """Data-dependent initialisation of every ``WeightNormLinear`` in ``net`` (Salimans & Kingma 2016, s.3): one
+    forward pass of the batch ``x`` in which each such layer, in the order the pass reaches it, sets its ``g`` and
+    ``b`` so that its pre-activations have mean 0 and std 1 on the batch (what it sees is the output of the layers
+    before it, already initialised). Noise layers act as ``net``'s mode says. Under DDP every rank must call it at
+    once (the statistics are all-reduced). Returns ``net(x)`` with the new weights."""
+    layers = [m for m in net.modules() if isinstance(m, WeightNormLinear)]
+    for layer in layers:
+        layer.initializing = True
+    try:
+        return net(x)
+    finally:
+        for layer in layers:
+            layer.initializing = False

@@ -81,10 +81,14 @@ def discriminator_accuracy(real: Tensor, fake: Tensor, threshold: float = 0.0) -
 # ------------------------------------------------------------------------------------------------------------------
 # Improved techniques (Salimans 2016) and the semi-supervised discriminator
 # ------------------------------------------------------------------------------------------------------------------
-def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
+def feature_matching_loss(real_features: Tensor, fake_features: Tensor, reduction: str = "sum") -> Tensor:
     """G's feature-matching objective (Salimans 2016, s.3.1): ``|| E_x f(x) - E_z f(G(z)) ||_2^2`` with ``f`` an
-    intermediate layer of D; features ``[N, ...]``, the expectations are batch means."""
-    return (real_features.flatten(1).mean(0) - fake_features.flatten(1).mean(0)).pow(2).sum()
+    intermediate layer of D; features ``[N, ...]``, the expectations are batch means. ``reduction="mean"`` divides
+    by the number of features (the mean square, as the authors' code computes it)."""
+    squared = (real_features.flatten(1).mean(0) - fake_features.flatten(1).mean(0)).pow(2)
+    if reduction not in ("sum", "mean"):
+        raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
+    return squared.sum() if reduction == "sum" else squared.mean()
 
 
 def real_logit_from_class_logits(class_logits: Tensor) -> Tensor:

@@ -53,6 +53,8 @@ def test_feature_matching_is_the_squared_distance_of_batch_means():
     fake = torch.tensor([[0.0, 0.0], [0.0, 2.0], [3.0, 1.0]])  # mean (1, 1)
     assert feature_matching_loss(real, fake).item() == pytest.approx(1.0 + 4.0)
     assert feature_matching_loss(real, real[[1, 0]]).item() == 0.0  # same batch statistics, any order
+    # the authors' code's mean over the features (Salimans' train_mnist_feature_matching.py)
+    assert feature_matching_loss(real, fake, reduction="mean").item() == pytest.approx((1.0 + 4.0) / 2)
 
 
 def test_real_logit_of_class_logits_is_log_z():

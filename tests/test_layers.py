@@ -1,5 +1,6 @@
 """Layers: self-attention starts as the identity and is equivariant to permuting positions; spectral norm gives a
-top singular value of 1."""
+top singular value of 1; Gaussian noise acts in training only, with its std; weight norm gives rows of norm g and
+its data-dependent initialisation unit pre-activations."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
-from lit_gans.layers import SelfAttention, spectral_norm_
+from lit_gans.layers import GaussianNoise, SelfAttention, WeightNormLinear, data_dependent_init_, spectral_norm_
 
 
 def test_self_attention_with_gamma_zero_is_the_identity():
@@ -59,3 +60,49 @@ def test_spectral_norm_reaches_nested_layers_once():
 
     assert parametrize.is_parametrized(net[0][0], "weight") and parametrize.is_parametrized(net[1], "weight")
     assert len(net[1].parametrizations.weight) == 1
+
+
+def test_gaussian_noise_is_the_identity_in_eval_and_adds_sigma_in_training():
+    noise = GaussianNoise(0.5)
+    x = torch.randn(400, 500)
+    assert torch.equal(noise.eval()(x), x)
+    added = noise.train()(x) - x
+    # 200,000 draws: the std's standard error is 0.5 / sqrt(400,000) = 8e-4, the mean's 1.1e-3; 5 of them allowed
+    assert_close(added.std(), torch.tensor(0.5), atol=4e-3, rtol=0)
+    assert_close(added.mean(), torch.tensor(0.0), atol=6e-3, rtol=0)
+    assert torch.equal(GaussianNoise(0.0).train()(x), x)
+
+
+@pytest.mark.parametrize("train_scale", [False, True])
+def test_weight_norm_linear_rows_have_norm_g_and_g_trains_only_when_asked(train_scale):
+    layer = WeightNormLinear(6, 4, train_scale=train_scale)
+    with torch.no_grad():
+        layer.scale.copy_(torch.tensor([0.5, 1.0, 2.0, 3.0]))
+    assert_close(layer.weight.norm(dim=1), torch.tensor([0.5, 1.0, 2.0, 3.0]))
+    x = torch.randn(3, 6)
+    assert_close(layer(x), x @ layer.weight.T + layer.bias)
+    names = {name for name, _ in layer.named_parameters()}
+    assert names == ({"direction", "bias", "scale"} if train_scale else {"direction", "bias"})
+    assert {"direction", "bias", "scale", "initialized"} <= set(layer.state_dict())  # g saved either way
+    # theta's scale does not matter: W depends on its direction only
+    with torch.no_grad():
+        before = layer.weight.clone()
+        layer.direction.mul_(7.0)
+    assert_close(layer.weight, before)
+
+
+def test_data_dependent_init_gives_each_layer_unit_pre_activations_on_the_batch():
+    torch.manual_seed(0)
+    first, second = WeightNormLinear(10, 8), WeightNormLinear(8, 5, train_scale=True)
+    net = nn.Sequential(first, nn.ReLU(), second)
+    x = torch.randn(64, 10) * 3 + 2
+    out = data_dependent_init_(net, x)
+    assert bool(first.initialized) and bool(second.initialized)
+    with torch.no_grad():
+        pre_first = first(x)  # the new weights, in the ordinary forward
+        pre_second = second(torch.relu(pre_first))
+    for pre in (pre_first, pre_second):  # population std (the batch's), as the authors' init
+        assert_close(pre.mean(0), torch.zeros(pre.shape[1]), atol=1e-5, rtol=0)
+        assert_close(pre.std(0, unbiased=False), torch.ones(pre.shape[1]), atol=1e-5, rtol=0)
+    assert_close(out, pre_second, atol=1e-5, rtol=1e-5)  # the init pass returns what the net now computes
+    assert not first.initializing and not second.initializing

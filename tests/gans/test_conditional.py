@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import yaml
@@ -10,8 +12,11 @@ from torch.testing import assert_close
 import lit_gans
 from datamodules import Shapes, Toy
 from datamodules.semi_supervised import SemiSupervisedDataset, labelled_subset
+from lit_gans.ema import BiasCorrectedAverage
 from lit_gans.errors import LitGansError
+from lit_gans.layers import GaussianNoise, WeightNormLinear
 from lit_gans.networks.conditional import base_networks
+from lit_gans.optim import AdamEpsInSqrt
 from tests.helpers import REPO, tiny_trainer
 
 
@@ -247,6 +252,136 @@ def test_sgan_logs_validation_accuracy_and_learns_from_few_labels(tmp_path):
     assert accuracy > 0.5, accuracy  # three classes: chance is 1/3
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# SGAN as the authors' MNIST code has it (openai/improved-gan train_mnist_feature_matching.py)
+# ---------------------------------------------------------------------------------------------------------------
+TINY_IMPROVED = dict(network="improved_gan", z_dim=4, g_hidden=(16,), d_hidden=(16, 8))
+
+
+def test_improved_gan_networks_match_the_authors_layout():
+    model = lit_gans.SGAN(data_shape=(1, 28, 28), network="improved_gan")
+    D, G = model.discriminator, model.generator
+    dense = [m for m in D.modules() if isinstance(m, WeightNormLinear)]
+    assert [(m.in_features, m.out_features) for m in dense] == [
+        (784, 1000),
+        (1000, 500),
+        (500, 250),
+        (250, 250),
+        (250, 250),
+        (250, 10),
+    ]
+    assert [m.train_scale for m in dense] == [False] * 5 + [True]  # only the output layer trains its scale
+    assert [m.sigma for m in D.modules() if isinstance(m, GaussianNoise)] == [0.3] + [0.5] * 5
+    x = torch.rand(6, 1, 28, 28) * 2 - 1
+    assert D.features(x).shape == (6, 250) and D(x).shape == (6, 10)  # features: the last hidden layer
+    D.eval()
+    assert torch.equal(D(x), D(x))  # no noise at test time
+    D.train()
+    assert not torch.equal(D(x), D(x))
+    widths = [m.out_features for m in G.modules() if isinstance(m, (torch.nn.Linear, WeightNormLinear))]
+    assert widths == [500, 500, 784]
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) and m.affine for m in G.modules())  # BN without scale
+    images = G(torch.rand(6, 100))
+    assert images.shape == (6, 1, 28, 28) and images.min() >= -1 and images.max() <= 1
+    with pytest.raises(LitGansError, match="improved_gan"):
+        lit_gans.SGAN(data_shape=(1, 28, 28), network="conv", d_hidden_noise=0.5)
+
+
+def test_sgan_uniform01_noise_prior():
+    model = lit_gans.SGAN(data_shape=(1, 16, 16), noise_prior="uniform01", **TINY_IMPROVED)
+    z = model.sample_latent(5000)
+    assert z.min() >= 0 and z.max() <= 1
+    assert_close(z.mean(), torch.tensor(0.5), atol=0.01, rtol=0)  # standard error 0.29 / sqrt(20,000) = 2e-3
+    assert model.fixed_latent.min() >= 0
+
+
+class LogitsAsInput(torch.nn.Module):
+    """A stand-in D whose class logits are its flattened input: hand-made logits pass straight through."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(1)
+
+
+def test_sgan_unlabelled_term_is_half_the_closed_form_at_lambda_half():
+    model = lit_gans.SGAN(data_shape=(3,), num_classes=3, network="mlp", lambda_unsupervised=0.5, z_dim=2)
+    model.discriminator = LogitsAsInput()
+    # logits log(z_k): Z = sum_k z_k, D(x) = Z / (Z + 1)
+    unlabelled = torch.tensor([[1.0, 2.0, 1.0], [0.5, 0.25, 0.25]]).log()  # Z = 4, 1
+    fakes = torch.tensor([[1.0, 1.0, 1.0], [3.0, 4.0, 1.0]]).log()  # Z = 3, 8
+    model.draw_fake = lambda n: fakes
+    labelled, labels = torch.tensor([[2.0, 1.0, 1.0], [1.0, 1.0, 2.0]]).log(), torch.tensor([0, 2])
+    out = model.d_step((unlabelled, labelled, labels))
+    # -log D(x) = log((Z + 1) / Z), -log(1 - D(G(z))) = log(Z + 1), each averaged over its batch
+    closed_form = (math.log(5 / 4) + math.log(2 / 1)) / 2 + (math.log(4) + math.log(9)) / 2
+    supervised = -math.log(0.5)  # p(y | x) = 2 / 4 for both labelled rows
+    assert_close(out["unsupervised"], torch.tensor(closed_form))
+    assert_close(out["supervised"], torch.tensor(supervised))
+    assert_close(out["loss"], torch.tensor(supervised + 0.5 * closed_form))
+
+
+def test_bias_corrected_average_is_the_normalised_weighted_history():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    rate, history = 0.3, []
+    average = BiasCorrectedAverage(net, rate)
+    for _ in range(6):
+        with torch.no_grad():
+            for p in net.parameters():
+                p.add_(torch.randn_like(p))
+        net(torch.randn(4, 3))  # moves BatchNorm's running statistics (float buffers, averaged too)
+        history.append({k: v.clone() for k, v in net.state_dict().items()})
+        average.update_(net)
+    t = len(history)
+    weights = [rate * (1 - rate) ** (t - i) for i in range(1, t + 1)]  # the zero-started a_t's weights
+    correction = 1 - (1 - rate) ** t
+    averaged = average.module.state_dict()
+    for key in history[0]:
+        if history[0][key].is_floating_point():
+            expected = sum(w * h[key] for w, h in zip(weights, history, strict=True)) / correction
+            assert_close(averaged[key], expected, rtol=1e-5, atol=1e-6)
+        else:  # num_batches_tracked: copied
+            assert torch.equal(averaged[key], history[-1][key])
+    assert int(average.count) == t
+    fresh = BiasCorrectedAverage(net, 1e-4)
+    fresh.update_(net)  # the first update is the current weights, whatever the rate
+    assert_close(fresh.module.state_dict(), net.state_dict())
+
+
+def test_sgan_classifies_with_the_average_which_survives_checkpoints(tmp_path):
+    torch.manual_seed(0)
+    data = grey_shapes(labels_per_class=2, num_train=64, num_val=16, batch_size=16)
+    model = lit_gans.SGAN(
+        data_shape=data.data_shape, num_classes=3, d_average_rate=0.1, adam_eps_in_sqrt=True, **TINY_IMPROVED
+    )
+    trainer = tiny_trainer(tmp_path, max_steps=3)
+    trainer.fit(model, data)
+    assert int(model.discriminator_average.count) == 3  # one update per D step
+    assert all(isinstance(opt.optimizer, AdamEpsInSqrt) for opt in model.optimizers())  # adam_eps_in_sqrt
+    dense = [m for m in model.discriminator.modules() if isinstance(m, WeightNormLinear)]
+    assert all(bool(m.initialized) for m in dense) and not torch.equal(dense[0].scale, torch.ones(16))
+    x = torch.rand(8, 1, 16, 16) * 2 - 1
+    with torch.no_grad():  # an average that calls everything class 2, far from D itself
+        model.discriminator_average.module.net[-1].bias.copy_(torch.tensor([0.0, 0.0, 1e4]))
+    assert model.classify(x).tolist() == [2] * 8
+    assert not torch.equal(model.classify(x, current=True), model.classify(x))
+
+    path = tmp_path / "sgan.ckpt"
+    trainer.save_checkpoint(path)
+    reloaded = lit_gans.SGAN.load_from_checkpoint(path, weights_only=True)
+    assert_close(reloaded.discriminator_average.state_dict(), model.discriminator_average.state_dict())
+    assert reloaded.classify(x).tolist() == [2] * 8
+    # a resumed run continues the average's count and does not redo the data-dependent initialisation
+    scales = [m.scale.clone() for m in dense[:-1]]
+    resumed = lit_gans.SGAN(
+        data_shape=data.data_shape, num_classes=3, d_average_rate=0.1, adam_eps_in_sqrt=True, **TINY_IMPROVED
+    )
+    tiny_trainer(tmp_path, max_steps=5).fit(resumed, data, ckpt_path=path)
+    assert int(resumed.discriminator_average.count) == 5
+    resumed_dense = [m for m in resumed.discriminator.modules() if isinstance(m, WeightNormLinear)]
+    for before, layer in zip(scales, resumed_dense[:-1], strict=True):
+        assert torch.equal(layer.scale, before)  # fixed scales: set once by the init, kept
+
+
 def test_infogan_leaky_slope_reaches_d_body_and_q():
     model = lit_gans.InfoGAN(data_shape=(1, 28, 28), network="infogan", leaky_slope=0.01, q_batch_norm=True)
     slopes = {m.negative_slope for m in model.discriminator.modules() if isinstance(m, torch.nn.LeakyReLU)}
@@ -265,3 +400,21 @@ def test_mnist_presets_carry_the_authors_settings():
         "infogan_mnist.yaml"
     )
     assert init_args("acgan_mnist.yaml")["d_class_loss_on_fakes"] is False
+    sgan = yaml.safe_load((REPO / "configs" / "sgan_mnist.yaml").read_text())
+    assert (
+        sgan["model"]["init_args"]
+        | {
+            "network": "improved_gan",
+            "lambda_unsupervised": 0.5,
+            "noise_prior": "uniform01",
+            "d_average_rate": 1e-4,
+            "lr_g": 3e-3,
+            "lr_d": 3e-3,
+            "betas_g": [0.5, 0.999],
+            "betas_d": [0.5, 0.999],
+            "adam_eps_in_sqrt": True,
+            "feature_matching_reduction": "mean",
+        }
+        == sgan["model"]["init_args"]
+    )
+    assert sgan["data"]["init_args"]["batch_size"] == 100 and sgan["data"]["init_args"]["labels_per_class"] == 10

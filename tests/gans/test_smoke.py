@@ -76,6 +76,23 @@ CASES["SGAN-semi-supervised"] = (
     dict(num_classes=3, network="conv", **_tiny_conv),
     lambda: Shapes(image_size=28, channels=1, num_train=64, num_val=16, batch_size=16, labels_per_class=2),
 )
+# the authors' MNIST nets (noise, weight norm, data-dependent init), U(0, 1) noise, D's parameter average, their Adam
+CASES["SGAN-improved-gan"] = (
+    lit_gans.SGAN,
+    dict(
+        num_classes=3,
+        network="improved_gan",
+        z_dim=4,
+        g_hidden=(16,),
+        d_hidden=(16, 8),
+        lambda_unsupervised=0.5,
+        noise_prior="uniform01",
+        d_average_rate=0.01,
+        adam_eps_in_sqrt=True,
+        feature_matching_reduction="mean",
+    ),
+    lambda: Shapes(image_size=16, channels=1, num_train=64, num_val=16, batch_size=16, labels_per_class=2),
+)
 CASES["InfoGAN-conv"] = (
     lit_gans.InfoGAN,
     dict(num_categories=3, num_continuous=2, q_hidden=8, **_tiny_conv),
