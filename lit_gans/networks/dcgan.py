@@ -94,14 +94,16 @@ class DCGANDiscriminator(FeaturesThenHead):
     penalty, which BatchNorm breaks by mixing the samples of a batch; igul222's ``gan_64x64.py``) or ``none``
     (under spectral norm, or the plain critic of igul222's ``gan_mnist.py``).
     ``attention`` adds SAGAN's self-attention block after the first stage (at half the image size).
-    ``init``: ``dcgan`` (weights ~ N(0, 0.02), the paper's) or ``he`` (He et al. 2015 for LeakyReLU(0.2), biases 0:
-    the WGAN-GP authors' critics; without normalisation it keeps ``||grad_x D||`` of order 1 at initialisation).
+    ``init``: ``dcgan`` (weights ~ N(0, 0.02), the paper's; biases keep torch's default uniform start, so the
+    first one is non-zero from step 0) or ``he`` (He et al. 2015 for LeakyReLU(0.2), biases 0: the WGAN-GP authors'
+    critics; without normalisation it keeps ``||grad_x D||`` of order 1 at initialisation; meant for
+    ``norm="none"``, since zero biases in front of a per-sample norm leave D scale-blind until it learns them).
 
-    Every convolution that feeds a normalisation has a bias, the first one included. Without it a bias-free conv,
-    LeakyReLU (positively homogeneous) and a per-sample norm make ``D(a x) = D(x)`` for every ``a > 0``: the critic
-    cannot see contrast (a grey image is a scaled black one) and its input gradient grows as ``1 / ||x||``, which
-    blows up gradient penalties at G's low-contrast first outputs. BatchNorm is blind the same way to a scale shared
-    by a whole batch of fakes.
+    The first convolution has a bias, and so has every convolution in front of a layer norm (BatchNorm's shift
+    makes one redundant there). Without it a bias-free conv, LeakyReLU (positively homogeneous) and a per-sample
+    norm make ``D(a x) = D(x)`` for every ``a > 0``: the critic cannot see contrast (a grey image is a scaled black
+    one) and its input gradient grows as ``1 / ||x||``, which blows up gradient penalties at G's low-contrast first
+    outputs. BatchNorm is blind the same way to a scale shared by a whole batch of fakes.
 
     The last stage's map is the ``features`` (``[N, width, s, s]``, for feature matching and extra heads).
     ``minibatch_kernels > 0`` replaces the last conv by minibatch discrimination on those features and a linear
