@@ -8,7 +8,7 @@ ACGAN, InfoGAN, WGAN-GP, WGAN-div and DRAGAN overshot to RMS 0.42 to 0.67 (SGAN'
 0.35 to 0.38 after the fix.
 
 Learning rates are raised to 1e-3 so that a few hundred steps suffice (the objective, networks and the rest of
-each model's defaults are the paper's); one thread, fixed seeds, so each run is the same on every machine.
+each model's defaults are the paper's); one thread (pinned by the test) and fixed seeds, so each run repeats exactly.
 """
 
 from __future__ import annotations
@@ -52,6 +52,16 @@ def rms(images: torch.Tensor) -> float:
     return images.flatten(1).square().mean(1).sqrt().mean().item()
 
 
+@pytest.fixture
+def one_thread():
+    """The runs are pinned to one thread: with two, the reductions' order changes the trajectories enough to move
+    the final contrast by up to 15% (measured: DCGAN 0.313 and CGAN 0.416 against 0.362), the tolerance's size."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def low_contrast_shapes() -> TensorDataset:
     data = Shapes(image_size=16, channels=1, num_train=512, num_val=16, batch_size=512)
@@ -61,7 +71,7 @@ def low_contrast_shapes() -> TensorDataset:
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
-def test_model_moves_toward_the_data(tmp_path, family, low_contrast_shapes):
+def test_model_moves_toward_the_data(tmp_path, family, low_contrast_shapes, one_thread):
     cls, arguments, steps = FAMILIES[family]
     real = low_contrast_shapes.tensors[0]
     torch.manual_seed(0)
