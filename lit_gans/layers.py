@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import torch
 import torch.distributed as dist
@@ -174,17 +175,24 @@ class ReferenceBatch(nn.Module):
         self.register_buffer("latent", torch.randn(size, z_dim, generator=torch.Generator().manual_seed(seed)))
 
 
+@contextmanager
+def flag_layers(layers: Sequence[nn.Module], flag: str) -> Iterator[None]:
+    """Set the boolean attribute ``flag`` on ``layers`` for the duration of one pass, then clear it (also on error)."""
+    for layer in layers:
+        setattr(layer, flag, True)
+    try:
+        yield
+    finally:
+        for layer in layers:
+            setattr(layer, flag, False)
+
+
 def forward_with_reference(net: nn.Module, reference: Tensor, x: Tensor) -> Tensor:
     """``net(x)`` with every ``VirtualBatchNorm`` in ``net`` normalising by ``reference``'s statistics (taken now,
     on the current weights, so gradients flow through them as in Salimans 2016) combined with each sample's own."""
     layers = [m for m in net.modules() if isinstance(m, VirtualBatchNorm)]
-    for layer in layers:
-        layer.capturing = True
-    try:
+    with flag_layers(layers, "capturing"):
         net(reference)
-    finally:
-        for layer in layers:
-            layer.capturing = False
     try:
         return net(x)
     finally:
@@ -277,11 +285,5 @@ def data_dependent_init_(net: nn.Module, x: Tensor) -> Tensor:
     ``b`` so that its pre-activations have mean 0 and std 1 on the batch (what it sees is the output of the layers
     before it, already initialised). Noise layers act as ``net``'s mode says. Under DDP every rank must call it at
     once (the statistics are all-reduced). Returns ``net(x)`` with the new weights."""
-    layers = [m for m in net.modules() if isinstance(m, WeightNormLinear)]
-    for layer in layers:
-        layer.initializing = True
-    try:
+    with flag_layers([m for m in net.modules() if isinstance(m, WeightNormLinear)], "initializing"):
         return net(x)
-    finally:
-        for layer in layers:
-            layer.initializing = False
