@@ -12,37 +12,27 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import socket
 import sys
 import warnings
 from pathlib import Path
-from typing import Optional, Union
 
-import torch
 import yaml
-from jsonargparse import ArgumentParser
 from lightning.pytorch import LightningDataModule
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import WandbLogger
 
 import datamodules
 import lit_gans
-from datamodules.base import GANDataModule
 from lit_gans.base import GANModule, checkpoint_info, class_path
-from lit_gans.callbacks import LogSamples, ToyMetrics, TranslationMetrics, image_grid, toy_plot, write_png
+from lit_gans.callbacks import LogSamples, ToyMetrics, TranslationMetrics
+from lit_gans.commands import COMMANDS
+from lit_gans.commands.checkpoints import all_subclasses, read_checkpoint, resolve_class
 from lit_gans.errors import LitGansError
 
 DEFAULT_MODEL = "lit_gans.DCGAN"
 DEFAULT_DATA = "datamodules.Shapes"
-
-
-def all_subclasses(cls: type) -> list[type]:
-    found = []
-    for sub in cls.__subclasses__():
-        found += [sub, *all_subclasses(sub)]
-    return found
 
 
 def registry_text() -> str:
@@ -158,121 +148,6 @@ def offline_preset(model: str | None) -> Path | None:
         return None  # an unknown name: LightningCLI reports it
     preset = getattr(cls, "offline_preset", None)
     return Path(__file__).resolve().parent / preset if preset else None
-
-
-def resolve_class(path: str) -> type:
-    module, _, name = path.rpartition(".")
-    if not module:
-        for candidate in all_subclasses(GANModule):
-            if candidate.__name__ == name:
-                return candidate
-        raise LitGansError(f"unknown model {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def read_checkpoint(path: str | Path) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise LitGansError(f"checkpoint {path} does not exist")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise LitGansError(f"{path} is not a readable checkpoint ({type(error).__name__}: {error})") from None
-
-
-def load_gan(path: str | Path) -> GANModule:
-    """Any lit-gans checkpoint -> its GAN, on the CPU, in eval mode."""
-    cls = resolve_class(checkpoint_info(read_checkpoint(path), str(path))["model"])
-    return cls.load_from_checkpoint(path, map_location="cpu", weights_only=True).eval()
-
-
-def sample_command(argv: list[str]) -> None:
-    parser = ArgumentParser(prog="cli.py sample", description="Write samples of a trained lit-gans model.")
-    parser.add_argument("--ckpt_path", type=str, required=True, help="a checkpoint written by `cli.py fit`")
-    parser.add_argument("--num_samples", type=int, default=64, help="how many samples")
-    parser.add_argument("--output", type=str, required=True, help=".pt (float tensor in [-1, 1]) or .png (grid/plot)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the latent noise")
-    parser.add_argument("--nrow", type=int, default=None, help="images per grid row (PNG only)")
-    parser.add_argument(
-        "--labels",
-        type=Optional[Union[int, list[int]]],
-        default=None,
-        help="CGAN/ACGAN: one class for all samples (--labels 3), or one each (--labels [0,1,2])",
-    )
-    parser.add_argument("--categorical", type=Optional[int], default=None, help="InfoGAN: the categorical code")
-    parser.add_argument(
-        "--continuous", type=Optional[list[float]], default=None, help="InfoGAN: a value for each continuous code"
-    )
-    parser.add_argument(
-        "--grid",
-        type=Optional[str],
-        default=None,
-        help="write one of the model's own grids instead of --num_samples samples: 'samples' (the fixed batch; a "
-        "class a row for CGAN/ACGAN), 'traversal_c2', 'traversal_c3' (InfoGAN: a categorical value a row, the "
-        "continuous code swept from -2 to 2 along it)",
-    )
-    args = parser.parse_args(argv)
-    output = Path(args.output)
-    if output.suffix not in (".pt", ".png"):
-        raise LitGansError(f"--output must end in .pt or .png, got {output}")
-    if args.num_samples < 1:
-        raise LitGansError(f"--num_samples must be at least 1, got {args.num_samples}")
-    model = load_gan(args.ckpt_path)
-    conditions = {
-        name: value
-        for name, value in (("labels", args.labels), ("categorical", args.categorical), ("continuous", args.continuous))
-        if value is not None
-    }
-    nrow = args.nrow
-    if args.grid is not None:
-        grids = model.sample_grids()
-        if args.grid not in grids:
-            raise LitGansError(f"{type(model).__name__} has the grids {', '.join(grids)}; got --grid {args.grid}")
-        samples, per_row = grids[args.grid]
-        samples, nrow = samples.cpu(), nrow or per_row
-    else:
-        generator = torch.Generator().manual_seed(args.seed)
-        samples = model.sample(args.num_samples, generator=generator, **conditions).cpu()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if output.suffix == ".pt":
-        torch.save(samples, output)
-    elif samples.ndim == 4:
-        write_png(image_grid(samples, nrow), output)
-    else:
-        write_png(toy_plot(samples, title=f"{type(model).__name__}: {args.num_samples} samples"), output)
-    print(f"wrote {tuple(samples.shape)} samples to {output}")
-
-
-def classifier_command(argv: list[str]) -> None:
-    from lit_gans.metrics.classifier import save_classifier, train_classifier
-
-    parser = ArgumentParser(
-        prog="cli.py classifier",
-        description="Train a small classifier on a labelled image datamodule and save it for ClassifierFeatures "
-        "(FID/KID features and IS class probabilities without any download).",
-    )
-    parser.add_subclass_arguments(GANDataModule, "data", required=True, help="the datamodule, e.g. MNIST or Shapes")
-    parser.add_argument("--output", type=str, required=True, help="where to write the classifier (.pt)")
-    parser.add_argument("--epochs", type=int, default=3, help="passes over the training split")
-    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (one-cycle schedule)")
-    parser.add_argument("--width", type=int, default=32, help="channels of the first conv layer")
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        help="seed of the initialisation and dropout (the data order follows --data.shuffle_seed)",
-    )
-    config = parser.parse_args(argv)
-    datamodule = parser.instantiate(config).data
-    model, info = train_classifier(datamodule, config.epochs, config.lr, config.width, config.seed)
-    path = save_classifier(model, info, config.output)
-    print(
-        f"wrote {path}: {info['trained_on']}, {info['num_classes']} classes, "
-        f"validation accuracy {info['val_accuracy']:.4f}"
-    )
-
-
-COMMANDS = {"sample": sample_command, "classifier": classifier_command}
 
 
 def main(argv: list[str] | None = None) -> None:

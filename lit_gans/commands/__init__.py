@@ -1,0 +1,7 @@
+"""lit-gans' own commands beyond Lightning's (``fit``, ``validate``, ...): one module each; ``cli.py`` dispatches
+``python cli.py NAME ...`` to ``COMMANDS[NAME](argv)``."""
+
+from lit_gans.commands.classifier import classifier_command
+from lit_gans.commands.sample import sample_command
+
+COMMANDS = {"sample": sample_command, "classifier": classifier_command}
