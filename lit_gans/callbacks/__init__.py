@@ -1,0 +1,31 @@
+"""Callbacks that show and measure what G draws, and guard a run; logger-agnostic (TensorBoard, CSV, W&B).
+
+``LogSamples`` draws grids and toy plots; ``ImageMetrics`` computes FID/IS/KID, ``ToyMetrics`` the mode-collapse
+and 1D distances, ``TranslationMetrics`` the image-to-image scores, after each validation; ``CPUTimeLimit`` stops a
+run after a CPU-time budget. One module per family; every name is importable from ``lit_gans.callbacks``.
+
+Every picture is written as a PNG beside the run (``<log_dir>/samples/``), whatever the logger, and also sent to
+TensorBoard (``add_image``) or W&B (``log_image``) when one of those is set.
+"""
+
+from lit_gans.callbacks.image_metrics import ImageMetrics, gather_in_order
+from lit_gans.callbacks.limits import CPUTimeLimit
+from lit_gans.callbacks.samples import LogSamples, image_grid, run_dir, seeded, toy_plot, write_png
+from lit_gans.callbacks.toy import ToyMetrics
+from lit_gans.callbacks.translation import TranslationMetrics, image_similarity, per_image_l1
+
+__all__ = [
+    "CPUTimeLimit",
+    "ImageMetrics",
+    "LogSamples",
+    "ToyMetrics",
+    "TranslationMetrics",
+    "gather_in_order",
+    "image_grid",
+    "image_similarity",
+    "per_image_l1",
+    "run_dir",
+    "seeded",
+    "toy_plot",
+    "write_png",
+]
