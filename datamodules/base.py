@@ -78,6 +78,13 @@ class GANDataModule(LightningDataModule):
     ``k = (seed * 100003 + epoch + 1) * len + i`` instead of ``i``; it reads item ``k % len`` and seeds its draws
     with ``k`` (``datamodules.translation.key_generator``), so they depend only on the seed, the epoch and the
     item, in any worker and after a resume. Validation indices stay plain (``k < len``: no augmentation).
+
+    Args:
+        batch_size: examples per batch; a training step is one batch, and an epoch's last incomplete training
+            batch is dropped.
+        num_workers: DataLoader worker processes (0: load in the main process).
+        shuffle_seed: seed of the training order (a permutation per epoch, from this seed and the epoch); None
+            (default): the seed given to ``seed_everything`` (``--seed_everything``), else 0.
     """
 
     def __init__(self, batch_size: int, num_workers: int, shuffle_seed: int | None = None) -> None:

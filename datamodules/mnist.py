@@ -78,6 +78,8 @@ class MNIST(GANDataModule):
         labels_per_class: the semi-supervised setting (``SGAN``): training items become ``(x, x_labelled,
             y_labelled)``, only this many labels per class kept (chosen with ``labelled_seed``); validation keeps
             every label.
+        labelled_seed: seed of the choice of the kept labels (the first examples of each class in a permutation
+            drawn from it); used only with ``labels_per_class``.
     """
 
     def __init__(

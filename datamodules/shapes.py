@@ -83,10 +83,11 @@ class Shapes(GANDataModule):
     """Procedural shapes, the default dataset: no download, deterministic given ``seed``, any size.
 
     Args:
-        image_size: side of the square images.
+        image_size: side of the square images, in pixels (at least 8).
         channels: 3 (random colours) or 1 (grey levels).
-        num_train, num_val: images in each split (the validation split is drawn from ``seed + 1``).
-        seed: seed of the training split.
+        num_train: images in the training split, drawn from ``seed``.
+        num_val: images in the validation split, drawn from ``seed + 1``.
+        seed: seed of the training split (the validation split uses ``seed + 1``).
         labels_per_class: the semi-supervised setting (``SGAN``): training items become ``(x, x_labelled,
             y_labelled)`` with only this many shape labels per class kept; validation keeps every label.
     """
@@ -149,7 +150,16 @@ def draw(num: int, image_size: int, channels: int, seed: int, outline: float | N
 
 class ShapesPaired(TranslationDataModule):
     """A paired task (Pix2Pix's offline default): ``x`` the outline of a shape (``outline`` pixels wide, in its
-    colour), ``y`` the same shape filled. Every validation pair is an exact ground truth. Arguments as ``Shapes``."""
+    colour), ``y`` the same shape filled. Every validation pair is an exact ground truth.
+
+    Args:
+        image_size: side of the square images, in pixels (at least 8).
+        channels: 3 (random colours) or 1 (grey levels).
+        outline: width of the outline ``x``, in pixels (1.5).
+        num_train: training pairs, drawn from ``seed``.
+        num_val: validation pairs, drawn from ``seed + 1``.
+        seed: seed of the training pairs (the validation pairs use ``seed + 1``).
+    """
 
     paired_validation = True
 
@@ -183,7 +193,15 @@ class ShapesPaired(TranslationDataModule):
 class ShapesUnpaired(TranslationDataModule):
     """An unpaired task (CycleGAN's offline default): X = shapes light on a black background, Y = their negatives
     (``255 - x``: dark shapes on white). Training pairs come from independent draws (unpaired); validation pairs are
-    ``(x, 255 - x)``, so the true translation ``G*(x) = -x`` (in [-1, 1]) is known. Arguments as ``Shapes``."""
+    ``(x, 255 - x)``, so the true translation ``G*(x) = -x`` (in [-1, 1]) is known.
+
+    Args:
+        image_size: side of the square images, in pixels (at least 8).
+        channels: 3 (random colours) or 1 (grey levels).
+        num_train: training pairs: X drawn from ``seed``, Y the negatives of an independent draw (``seed + 2``).
+        num_val: validation pairs ``(x, 255 - x)``, drawn from ``seed + 1``.
+        seed: seed of domain X's training images (validation: ``seed + 1``; Y's training images: ``seed + 2``).
+    """
 
     paired_validation = True
 

@@ -68,7 +68,9 @@ class Toy(GANDataModule):
 
     Args:
         distribution: ``gaussian1d`` (N(-1, 1)), ``ring`` (8 modes) or ``grid`` (25 modes).
-        num_train, num_val: points in each split (the validation split is drawn from ``seed + 1``).
+        num_train: points in the training split, drawn from ``seed``.
+        num_val: points in the validation split, drawn from ``seed + 1``.
+        seed: seed of the training points (the validation points use ``seed + 1``).
     """
 
     def __init__(

@@ -82,7 +82,12 @@ def verify_images(files: list[Path]) -> None:
 class TranslationDataModule(GANDataModule):
     """Base of the two-domain datamodules: batches ``(x, y)``, both ``[N, channels, image_size, image_size]`` in
     [-1, 1]. ``paired_validation`` says whether validation pairs correspond (``y`` is the translation of ``x``), so
-    metrics can compare G(x) with y."""
+    metrics can compare G(x) with y.
+
+    Args:
+        image_size: side of the square images of both domains, in pixels (at least 8).
+        channels: 3 (RGB) or 1 (grey), both domains.
+    """
 
     paired_validation: bool = False
 

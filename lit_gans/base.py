@@ -65,12 +65,17 @@ class GANModule(LightningModule):
     """Shared GAN training loop: manual optimization, ``n_critic`` D steps per G step, TTUR, fixed sample noise.
 
     Args:
-        z_dim: size of the latent vector ``z ~ N(0, I)``.
-        lr_g, lr_d: learning rates of G and D (separate: the two time-scale update rule, Heusel 2017).
-        betas_g, betas_d: Adam's ``(beta1, beta2)`` for G and D.
-        n_critic: D steps per G step (``k`` in Goodfellow 2014's Algorithm 1, ``n_critic`` in WGAN).
+        z_dim: size of the latent vector ``z ~ N(0, I)`` (a number of dimensions).
+        lr_g: G's learning rate (Adam's ``alpha``, unless the model names another optimizer); separate from D's:
+            the two time-scale update rule (Heusel et al. 2017).
+        lr_d: D's (the critic's) learning rate, as ``lr_g`` for G.
+        betas_g: Adam's ``(beta1, beta2)`` for G: the decay rates of its running means of the gradient and of the
+            squared gradient.
+        betas_d: Adam's ``(beta1, beta2)`` for D.
+        n_critic: D steps per G step (``k`` in Goodfellow 2014's Algorithm 1, ``n_critic`` in WGAN); 1 alternates
+            one D and one G update.
         num_fixed_samples: size of the fixed latent batch used for sample grids, so grids are comparable over time.
-        fixed_noise_seed: seed of that batch.
+        fixed_noise_seed: seed of that batch (the same seed gives the same grid latents in every run).
         ema_decay: decay of the exponential moving average of G's weights, updated after every G step and used by
             ``sample`` and the metric callbacks; 0 turns it off (e.g. 0.999 as in ProGAN/StyleGAN).
         nonfinite: what a NaN/inf loss or gradient does: ``stop`` raises ``NonFiniteLossError`` naming the step and

@@ -29,11 +29,14 @@ class NonSaturatingGAN(GANModule):
     """``GANModule`` plus the Improved-GAN options of the non-saturating objective (see the module docstring).
 
     Args:
-        real_label: D's target for real samples; below 1 it is one-sided label smoothing (0.9 in the paper).
-        feature_matching: G matches the batch mean of D's features instead of fooling D's output.
+        real_label: D's target for real samples, in (0, 1]; below 1 it is one-sided label smoothing (s.3.4: 0.9
+            in the paper; fakes keep target 0); 1 (default): no smoothing.
+        feature_matching: G minimises ``||E f(x) - E f(G(z))||^2`` (s.3.1), matching the batch mean of D's last
+            hidden layer ``f`` on real and generated samples, instead of ``-log D(G(z))``; off by default.
         feature_matching_reduction: ``sum`` (the paper's squared norm) or ``mean`` (over the features, the
             authors' code): a constant factor, which matters only to an optimizer that is not scale-invariant.
-        historical_averaging: weight of the historical-averaging penalty on both players (0: off).
+        historical_averaging: ``w``, the weight of the penalty ``w ||theta - (1/t) sum_i theta[i]||^2`` (s.3.3)
+            added to each player's cost, pulling its parameters towards their running mean; 0 (default): off.
         **kwargs: go to ``GANModule`` (z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples,
             fixed_noise_seed, ema_decay, nonfinite).
     """

@@ -23,9 +23,11 @@ from lit_gans.errors import LitGansError
 class TranslationGAN(GANModule):
     """Image-to-image GAN: ``G: X -> Y`` (and ``F: Y -> X`` when ``bidirectional``).
 
-    Keyword arguments go to ``GANModule``: lr_g, lr_d, betas_g, betas_d (Adam for the generator(s) and the
-    discriminator(s)), ema_decay (EMA of the generator(s)' weights, used by ``translate`` and the metrics; 0: off),
-    nonfinite (``stop`` or ``skip`` on a NaN/inf loss). The latent arguments are fixed: no z, no fixed latent batch.
+    Args:
+        **kwargs: go to ``GANModule``: lr_g, lr_d, betas_g, betas_d (Adam for the generator(s) and the
+            discriminator(s)), ema_decay (EMA of the generator(s)' weights, used by ``translate`` and the metrics;
+            0: off), nonfinite (``stop`` or ``skip`` on a NaN/inf loss). The latent arguments are fixed: no z, no
+            fixed latent batch, one D step per G step.
     """
 
     latent_input: ClassVar[bool] = False

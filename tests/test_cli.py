@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+from pathlib import Path
 
 import pytest
 import torch
@@ -150,6 +152,45 @@ def test_checkpoint_of_another_model(capsys, tmp_path, monkeypatch):
     (tmp_path / "junk.ckpt").write_bytes(b"junk")
     assert "not a readable checkpoint" in fail_message(capsys, ["sample", "--ckpt_path=junk.ckpt", "--output=x.pt"])
     assert "must end in .pt or .png" in fail_message(capsys, ["sample", f"--ckpt_path={checkpoint}", "--output=x.jpg"])
+
+
+def deny_writes_in(monkeypatch, folder) -> None:
+    """Make ``os.access`` say ``folder`` is not writable (as it says to a user in a read-only folder; the tests may
+    run as root, whom permission bits do not stop)."""
+    real_access = os.access
+    locked = Path(folder).resolve()
+
+    def access(path, mode, **kwargs) -> bool:
+        return Path(path).resolve() != locked and real_access(path, mode, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+
+
+def test_sample_output_is_checked_before_the_checkpoint_is_loaded(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    missing = ["sample", "--ckpt_path=never_read.ckpt"]  # loading it would fail with "does not exist"
+    message = fail_message(capsys, [*missing, "--output=notes.txt/grid.png"])
+    assert "--output notes.txt/grid.png cannot be written: notes.txt is a file, not a folder" in message
+    assert message.count("\n") == 1
+    (tmp_path / "samples.pt").mkdir()
+    assert "--output samples.pt is a folder" in fail_message(capsys, [*missing, "--output=samples.pt"])
+    (tmp_path / "locked").mkdir()
+    deny_writes_in(monkeypatch, tmp_path / "locked")
+    message = fail_message(capsys, [*missing, f"--output={tmp_path / 'locked' / 'new' / 's.pt'}"])
+    assert f"no permission to write in {tmp_path / 'locked'}" in message
+
+
+def test_classifier_output_is_checked_before_anything_trains(capsys, tmp_path, monkeypatch):
+    from lit_gans.metrics import classifier
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the classifier trained although its output cannot be written")
+
+    monkeypatch.setattr(classifier, "train_classifier", no_training)
+    (tmp_path / "existing_file").write_text("")
+    argv = ["classifier", "--data=Shapes", "--data.image_size=16", f"--output={tmp_path / 'existing_file' / 'c.pt'}"]
+    assert "existing_file is a file, not a folder" in fail_message(capsys, argv)
 
 
 def test_classifier_command_then_metrics_from_a_yaml_config(tmp_path, monkeypatch, capsys):

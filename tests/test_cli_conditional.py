@@ -57,3 +57,33 @@ def test_sgan_by_name_logs_validation_accuracy(tmp_path, monkeypatch):
     )
     metrics = (tmp_path / "lightning_logs" / "version_0" / "metrics.csv").read_text()
     assert "val/accuracy" in metrics
+
+
+def sample_error(capsys, checkpoint, *args: str) -> str:
+    """The stderr of a `sample` that must fail: one `error: ...` line, no traceback."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sample", f"--ckpt_path={checkpoint}", "--num_samples=64", "--output=bad.pt", *args])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1 and err.startswith("error: "), err
+    return err
+
+
+def test_infogan_codes_of_the_wrong_size_or_range_are_one_short_line(tmp_path, monkeypatch, capsys):
+    _, checkpoint = fit("InfoGAN", tmp_path, monkeypatch, "--model.q_hidden=8")  # 3 categories, 2 continuous codes
+    assert "InfoGAN has 2 continuous codes" in sample_error(capsys, checkpoint, "--continuous=[0.5, 1, 2]")
+    assert "got 3 values" in sample_error(capsys, checkpoint, "--continuous=[0.5, 1, 2]")
+    assert "got 1 value" in sample_error(capsys, checkpoint, "--continuous=[0.5]")  # not broadcast to both codes
+    message = sample_error(capsys, checkpoint, "--categorical=12")
+    assert "InfoGAN has 3 categories: categorical codes lie in 0..2, got 12" in message and len(message) < 120
+    assert "-1" in sample_error(capsys, checkpoint, "--categorical=-1")
+    assert not (tmp_path / "bad.pt").exists()
+
+
+def test_cgan_labels_of_the_wrong_count_or_range_are_one_short_line(tmp_path, monkeypatch, capsys):
+    _, checkpoint = fit("CGAN", tmp_path, monkeypatch)  # 3 classes
+    many = "--labels=[" + ", ".join(["1"] * 40) + "]"
+    message = sample_error(capsys, checkpoint, "--num_samples=3", many)
+    assert "labels must be one class or 3 classes (one a sample), got 40 labels" in message and len(message) < 120
+    message = sample_error(capsys, checkpoint, "--labels=[" + ", ".join(["0"] * 63 + ["7"]) + "]")
+    assert "each in 0..2; got 7" in message and len(message) < 120

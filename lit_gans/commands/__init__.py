@@ -3,5 +3,6 @@
 
 from lit_gans.commands.classifier import classifier_command
 from lit_gans.commands.sample import sample_command
+from lit_gans.commands.translate import translate_command
 
-COMMANDS = {"sample": sample_command, "classifier": classifier_command}
+COMMANDS = {"sample": sample_command, "classifier": classifier_command, "translate": translate_command}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from jsonargparse import ArgumentParser
 
 from datamodules.base import GANDataModule
+from lit_gans.commands.paths import ensure_writable_file
 
 
 def classifier_command(argv: list[str]) -> None:
@@ -27,6 +28,7 @@ def classifier_command(argv: list[str]) -> None:
         help="seed of the initialisation and dropout (the data order follows --data.shuffle_seed)",
     )
     config = parser.parse_args(argv)
+    ensure_writable_file(config.output)  # before building the data and training, not after
     datamodule = parser.instantiate(config).data
     model, info = train_classifier(datamodule, config.epochs, config.lr, config.width, config.seed)
     path = save_classifier(model, info, config.output)

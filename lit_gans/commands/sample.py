@@ -10,6 +10,7 @@ from jsonargparse import ArgumentParser
 
 from lit_gans.callbacks import image_grid, toy_plot, write_png
 from lit_gans.commands.checkpoints import load_gan
+from lit_gans.commands.paths import ensure_writable_file
 from lit_gans.errors import LitGansError
 
 
@@ -26,9 +27,15 @@ def sample_command(argv: list[str]) -> None:
         default=None,
         help="CGAN/ACGAN: one class for all samples (--labels 3), or one each (--labels [0,1,2])",
     )
-    parser.add_argument("--categorical", type=Optional[int], default=None, help="InfoGAN: the categorical code")
     parser.add_argument(
-        "--continuous", type=Optional[list[float]], default=None, help="InfoGAN: a value for each continuous code"
+        "--categorical", type=Optional[int], default=None, help="InfoGAN: the categorical code, in 0..K-1"
+    )
+    parser.add_argument(
+        "--continuous",
+        type=Optional[list[float]],
+        default=None,
+        help="InfoGAN: one value for each continuous code, as many values as the model has codes (--continuous "
+        "[0.5,-1] for 2 codes; a single value is not spread over several codes)",
     )
     parser.add_argument(
         "--grid",
@@ -44,6 +51,7 @@ def sample_command(argv: list[str]) -> None:
         raise LitGansError(f"--output must end in .pt or .png, got {output}")
     if args.num_samples < 1:
         raise LitGansError(f"--num_samples must be at least 1, got {args.num_samples}")
+    ensure_writable_file(output)  # before loading the model and drawing the samples
     model = load_gan(args.ckpt_path)
     conditions = {
         name: value

@@ -38,8 +38,21 @@ class ACGAN(ClassConditionalSampling, NonSaturatingGAN):
             ``False`` fits it to the real labels alone while G still carries ``L_C`` on its fakes: D and G then cannot
             agree on a private code (G drawing a 7 for class 2 and D learning "a fake 7 is a 2"), which the paper's
             form allows because the class term is cooperative on fakes. Measured on MNIST in benchmarks/README.md.
-        g_hidden, d_hidden: MLP widths; g_features, d_features: conv channels.
-        minibatch_kernels: minibatch discrimination in D (an Improved-GAN option; 0: off).
+        g_hidden: widths of G's hidden layers in the MLP (``network="mlp"`` only; 256-512-1024).
+        d_hidden: widths of D's hidden layers in the MLP (``network="mlp"`` only; 512-256).
+        g_features: ``ngf``, channels of G's last hidden conv layer, doubling towards its input
+            (``network="conv"`` only; 64).
+        d_features: ``ndf``, channels of D's first conv layer, doubling per stride-2 layer
+            (``network="conv"`` only; 64).
+        lr_g: G's Adam learning rate ``alpha`` (2e-4, DCGAN's).
+        lr_d: D's Adam learning rate ``alpha`` (2e-4).
+        betas_g: G's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``, DCGAN's).
+        betas_d: D's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``).
+        num_fixed_samples: size of the fixed latent batch of the sample grids, laid out one class a row (100: 10
+            a row for ``K = 10``).
+        minibatch_kernels: ``B``, the number of minibatch-discrimination kernels in D (Salimans et al. 2016,
+            s.3.2): each appends to D's features one that measures how close a sample is to the rest of its
+            batch; 0 (default): off.
         **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching, historical_averaging) and on to
             ``GANModule`` (fixed_noise_seed, ema_decay, nonfinite).
     """

@@ -46,10 +46,13 @@ class ClassConditionalSampling:
             return {"labels": uniform_labels(n, self.num_classes, generator, self.device)}
         given_labels = torch.as_tensor(labels, dtype=torch.long, device=self.device)
         labels = given_labels.expand(n) if given_labels.ndim == 0 else given_labels
-        if labels.shape != (n,) or labels.min() < 0 or labels.max() >= self.num_classes:
+        if labels.shape != (n,):
+            got = f"{len(labels)} labels" if labels.ndim == 1 else f"shape {list(labels.shape)}"
+            raise LitGansError(f"labels must be one class or {n} classes (one a sample), got {got}")
+        outside = labels[(labels < 0) | (labels >= self.num_classes)]
+        if outside.numel():
             raise LitGansError(
-                f"labels must be one class or {n} classes, each in 0..{self.num_classes - 1}; "
-                f"got {given_labels.tolist()}"
+                f"labels must be one class or {n} classes, each in 0..{self.num_classes - 1}; got {int(outside[0])}"
             )
         return {"labels": labels}
 
@@ -83,8 +86,21 @@ class CGAN(ClassConditionalSampling, NonSaturatingGAN):
         num_classes: ``K``, the number of labels (10 for MNIST, 3 for Shapes).
         network: ``mlp`` (the paper's) or ``conv`` (DCGAN nets; images only).
         embed_dim: size of G's label embedding (and D's, for ``mlp``; ``conv`` embeds to one ``H x W`` channel).
-        g_hidden, d_hidden: MLP widths; g_features, d_features: conv channels.
-        minibatch_kernels: minibatch discrimination in D (an Improved-GAN option; 0: off).
+        g_hidden: widths of G's hidden layers in the MLP (``network="mlp"`` only; 256-512-1024).
+        d_hidden: widths of D's hidden layers in the MLP (``network="mlp"`` only; 512-256).
+        g_features: ``ngf``, channels of G's last hidden conv layer, doubling towards its input
+            (``network="conv"`` only; 64).
+        d_features: ``ndf``, channels of D's first conv layer, doubling per stride-2 layer
+            (``network="conv"`` only; 64).
+        lr_g: G's Adam learning rate ``alpha`` (2e-4, DCGAN's).
+        lr_d: D's Adam learning rate ``alpha`` (2e-4).
+        betas_g: G's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``, DCGAN's).
+        betas_d: D's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``).
+        num_fixed_samples: size of the fixed latent batch of the sample grids, laid out one class a row (100: 10
+            a row for ``K = 10``).
+        minibatch_kernels: ``B``, the number of minibatch-discrimination kernels in D (Salimans et al. 2016,
+            s.3.2): each appends to D's features one that measures how close a sample is to the rest of its
+            batch; 0 (default): off.
         **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching, historical_averaging) and on to
             ``GANModule`` (fixed_noise_seed, ema_decay, nonfinite).
     """

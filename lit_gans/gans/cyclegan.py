@@ -48,13 +48,22 @@ class CycleGAN(TranslationGAN):
 
     Args:
         data_shape: ``(C, H, W)`` of both domains, linked from the datamodule; ``H`` and ``W`` divisible by 4.
-        g_features, d_features: channels of G's first layer and D's first layer (64).
+        g_features: channels of each generator's first layer, ``c7s1-k`` with ``k = g_features`` (64 in the
+            paper); the residual blocks run at ``4 * g_features``.
+        d_features: channels of each PatchGAN's first layer, ``C64`` in the paper (64), doubling per layer up
+            to ``8 * d_features``.
         n_blocks: residual blocks per generator (6 for 128x128 images, 9 for 256x256).
         d_layers: PatchGAN depth (3: 70x70 patches).
         lambda_cycle: ``lambda`` (10).
         lambda_identity: ``lambda_id / lambda`` (0.5; 0 turns the identity loss off).
         pool_size: fakes in each discriminator's history (50; 0: no history).
-        n_epochs, n_epochs_decay: epochs at the initial learning rate, then of linear decay to 0 (100, 100).
+        n_epochs: epochs at the initial learning rate (100 in the paper).
+        n_epochs_decay: epochs of linear decay of the learning rate to 0 after the first ``n_epochs``; training
+            stops at their end (100 in the paper).
+        lr_g: the Adam learning rate of both generators, G and F (2e-4 in the paper), before the decay.
+        lr_d: the Adam learning rate of both discriminators, D_X and D_Y (2e-4), before the decay.
+        betas_g: the generators' Adam ``(beta1, beta2)`` (``(0.5, 0.999)`` as in the paper's code).
+        betas_d: the discriminators' Adam ``(beta1, beta2)`` (``(0.5, 0.999)``).
         **kwargs: go to ``GANModule``: ema_decay, nonfinite.
     """
 

@@ -24,8 +24,18 @@ class DCGAN(NonSaturatingGAN):
     Args:
         data_shape: ``(channels, image_size, image_size)``, linked from the datamodule by the CLI; the image size
             must be ``s * 2^k`` with ``s`` in 4..7 (28, 32, 48, 64, 128, ...).
-        g_features, d_features: channels of G's last and D's first hidden layer (``ngf``/``ndf``, 64 in the paper).
-        minibatch_kernels, minibatch_kernel_dim: minibatch discrimination instead of D's last conv (0 kernels: off).
+        g_features: ``ngf``, channels of G's last hidden layer (doubling towards its input; 64 in the paper).
+        d_features: ``ndf``, channels of D's first conv layer (doubling per stride-2 layer; 64 in the paper).
+        lr_g: G's Adam learning rate ``alpha`` (2e-4 as in the paper).
+        lr_d: D's Adam learning rate ``alpha`` (2e-4).
+        betas_g: G's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``: beta1 0.5 as in the paper).
+        betas_d: D's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``: beta1 0.5).
+        n_critic: D steps per G step (1, as in the paper).
+        minibatch_kernels: ``B``, the number of minibatch-discrimination kernels (Salimans et al. 2016, s.3.2):
+            each appends to D's features one that measures how close a sample is to the rest of its batch,
+            in place of D's last conv (then a linear output); 0 (default): off.
+        minibatch_kernel_dim: ``C``, the size of each kernel's projection ``M_i,b`` of a sample (``T`` is
+            ``A x B x C``; 5); used only when ``minibatch_kernels > 0``.
         virtual_batch_norm: virtual instead of ordinary batch norm in G.
         **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching, historical_averaging) and on to
             ``GANModule`` (num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite).

@@ -25,11 +25,24 @@ class DRAGAN(GANModule):
 
     Args:
         data_shape: ``(C, H, W)`` (DCGAN nets) or ``(D,)`` (MLPs); linked from the data.
-        g_features, d_features: channels of the conv nets; g_hidden, d_hidden: widths of the MLPs.
+        g_features: ``ngf``, channels of G's last hidden layer in the DCGAN net (doubling towards its input);
+            images only (64 as in DCGAN).
+        d_features: ``ndf``, channels of D's first conv layer (doubling per stride-2 layer); images only.
+        g_hidden: widths of G's hidden layers in the MLP, input to output; flat data ``(D,)`` only.
+        d_hidden: widths of D's hidden layers in the MLP; flat data ``(D,)`` only.
         d_norm: the conv D: ``none`` (biased convs, He init, no normalisation: the WGAN-GP authors' MNIST
             critic) or ``layer`` (layer norm behind biased convs: their 64x64 critic). Never BatchNorm, which couples
             the samples the per-sample penalty treats one by one.
-        lambda_dragan: weight of the penalty; perturbation: size of ``x_p - x`` in units of the data's std.
+        lambda_dragan: ``lambda``, the weight of the penalty ``E[(||grad D(x + delta)||_2 - 1)^2]`` in D's loss
+            (10 in the paper).
+        perturbation: the scale ``c`` of the perturbed points ``x_p = x + c std(x) u``, ``u ~ U[0, 1]`` per
+            element, in units of the real batch's standard deviation (over all its elements); the penalty is
+            taken between ``x`` and ``x_p`` (0.5, the authors' code).
+        lr_g: G's Adam learning rate ``alpha`` (1e-4, the authors' code).
+        lr_d: D's Adam learning rate ``alpha`` (1e-4).
+        betas_g: G's Adam ``(beta1, beta2)`` (``(0.5, 0.9)``, the authors' code).
+        betas_d: D's Adam ``(beta1, beta2)`` (``(0.5, 0.9)``).
+        n_critic: D steps per G step (1).
         **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
 

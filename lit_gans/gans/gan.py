@@ -26,8 +26,18 @@ class GAN(NonSaturatingGAN):
 
     Args:
         data_shape: ``(C, H, W)`` for images or ``(D,)`` for points; linked from the datamodule by the CLI.
-        g_hidden, d_hidden: widths of the hidden layers of G and D.
-        minibatch_kernels, minibatch_kernel_dim: minibatch discrimination before D's output (0 kernels: off).
+        g_hidden: widths of G's hidden layers, input to output (256-512-1024 in the classic example).
+        d_hidden: widths of D's hidden layers, input to output (512-256).
+        lr_g: G's Adam learning rate ``alpha`` (2e-4, as in the classic Keras / PyTorch-GAN example).
+        lr_d: D's Adam learning rate ``alpha`` (2e-4).
+        betas_g: G's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``, as in that example).
+        betas_d: D's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``).
+        n_critic: ``k``, D steps per G step in Goodfellow 2014's Algorithm 1 (1, the paper's choice).
+        minibatch_kernels: ``B``, the number of minibatch-discrimination kernels (Salimans et al. 2016, s.3.2):
+            each appends to D's features one that measures how close a sample is to the rest of its batch,
+            between D's last hidden layer and its output; 0 (default): off.
+        minibatch_kernel_dim: ``C``, the size of each kernel's projection ``M_i,b`` of a sample (``T`` is
+            ``A x B x C``; 5); used only when ``minibatch_kernels > 0``.
         virtual_batch_norm: virtual instead of ordinary batch norm in G.
         **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching, historical_averaging) and on to
             ``GANModule`` (num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite).

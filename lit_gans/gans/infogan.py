@@ -28,6 +28,13 @@ from lit_gans.losses import categorical_code_loss, discriminator_accuracy, gauss
 from lit_gans.networks.conditional import AuxiliaryHeadDiscriminator, LatentCodeGenerator, Network, base_networks
 
 
+def shape_text(values: Tensor) -> str:
+    """``"3 values"`` for a vector, ``"shape [2, 3]"`` otherwise: what a user passed, without echoing it."""
+    if values.ndim == 1:
+        return f"{len(values)} value{'' if len(values) == 1 else 's'}"
+    return f"shape {list(values.shape)}"
+
+
 class InfoGAN(NonSaturatingGAN):
     """InfoGAN with one categorical and ``num_continuous`` uniform codes.
 
@@ -38,17 +45,32 @@ class InfoGAN(NonSaturatingGAN):
         num_continuous: ``L`` continuous codes, uniform in [-1, 1] (2 on MNIST).
         continuous_loss: ``gaussian`` (Q predicts mean and log-std) or ``mse`` (Q predicts the mean: ``sum (c - mu)^2``,
             which at ``lambda_continuous = 0.5`` is a unit-std Gaussian's NLL up to a constant, the authors' code).
-        lambda_categorical, lambda_continuous: weights of the two parts of ``L_I`` (1 and 0.1: the paper uses
-            lambda = 1 for discrete codes and a smaller one for continuous codes).
-        q_hidden: width of Q's hidden layer (FC-128 in the paper); q_batch_norm: batch norm in it (FC-128-BN-lReLU,
-            the paper's table 1 and the authors' code).
+        lambda_categorical: ``lambda`` of the categorical code's part of ``L_I`` (its cross-entropy), in both
+            players' losses (1: the paper uses lambda = 1 for discrete codes).
+        lambda_continuous: ``lambda`` of the continuous codes' part of ``L_I`` (their Gaussian NLL, or squared
+            error under ``mse``; 0.1: the paper uses a smaller lambda for continuous codes).
+        q_hidden: width of Q's hidden layer (FC-128 in the paper).
+        q_batch_norm: batch norm in Q's hidden layer (FC-128-BN-lReLU, the paper's table 1 and the authors'
+            code); off by default.
         leaky_slope: slope of the LeakyReLUs in D's body (``network="infogan"``) and in Q: 0.2 (DCGAN's), or 0.01
             as in the authors' code (openai/InfoGAN ``leaky_rectify``); the MNIST preset uses theirs.
         noise_prior: the distribution of ``z``: ``normal`` N(0, I) or ``uniform`` U(-1, 1) (the authors' code).
-        network: ``infogan`` (the paper's MNIST nets, appendix C.1), ``conv`` (DCGAN nets) or ``mlp``; g_hidden,
-            d_hidden, g_features, d_features: their sizes.
-        lr_g, lr_d: 1e-3 and 2e-4 as in the paper's MNIST set-up.
-        minibatch_kernels: minibatch discrimination in D (an Improved-GAN option; 0: off).
+        network: ``infogan`` (the paper's MNIST nets, appendix C.1), ``conv`` (DCGAN nets) or ``mlp``.
+        g_hidden: widths of G's hidden layers in the MLP (``network="mlp"`` only; 256-512-1024).
+        d_hidden: widths of D's hidden layers in the MLP (``network="mlp"`` only; 512-256).
+        g_features: ``ngf``, channels of G's last hidden conv layer, doubling towards its input
+            (``conv`` and ``infogan`` only; 64).
+        d_features: ``ndf``, channels of D's first conv layer, doubling per stride-2 layer (``conv`` and
+            ``infogan`` only; 64).
+        lr_g: G's Adam learning rate (1e-3, the paper's MNIST set-up).
+        lr_d: the Adam learning rate of D and Q (2e-4, the paper's MNIST set-up).
+        betas_g: G's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``).
+        betas_d: D's and Q's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``).
+        num_fixed_samples: size of the fixed latent batch of the sample grids, laid out one categorical value a
+            row (100: 10 a row for ``K = 10``).
+        minibatch_kernels: ``B``, the number of minibatch-discrimination kernels in D (Salimans et al. 2016,
+            s.3.2): each appends to D's features one that measures how close a sample is to the rest of its
+            batch; 0 (default): off; not with ``network="infogan"``.
         **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching, historical_averaging) and on to
             ``GANModule`` (fixed_noise_seed, ema_decay, nonfinite).
     """
@@ -136,16 +158,25 @@ class InfoGAN(NonSaturatingGAN):
         categorical, continuous = given.pop("categorical", None), given.pop("continuous", None)
         if given:
             raise LitGansError(f"InfoGAN takes categorical=... and continuous=..., not {', '.join(sorted(given))}")
+        k, m, name = self.num_categories, self.num_continuous, type(self).__name__
         if categorical is None:
-            categorical = uniform_labels(n, self.num_categories, generator, self.device)
-        categorical = torch.as_tensor(categorical, dtype=torch.long, device=self.device).expand(n)
-        if categorical.min() < 0 or categorical.max() >= self.num_categories:
-            raise LitGansError(f"categorical codes lie in 0..{self.num_categories - 1}, got {categorical.tolist()}")
+            categorical = uniform_labels(n, k, generator, self.device)
+        categorical = torch.as_tensor(categorical, dtype=torch.long, device=self.device)
+        if categorical.ndim > 1 or (categorical.ndim == 1 and len(categorical) != n):
+            raise LitGansError(f"categorical takes one value or {n} (one a sample), got {shape_text(categorical)}")
+        outside = categorical[(categorical < 0) | (categorical >= k)]
+        if outside.numel():
+            raise LitGansError(f"{name} has {k} categories: categorical codes lie in 0..{k - 1}, got {int(outside[0])}")
         if continuous is None:
             gen_device = generator.device if generator is not None else self.device
-            continuous = torch.rand(n, self.num_continuous, generator=generator, device=gen_device) * 2 - 1
-        continuous = torch.as_tensor(continuous, dtype=torch.float32, device=self.device).expand(n, self.num_continuous)
-        return {"categorical": categorical, "continuous": continuous}
+            continuous = torch.rand(n, m, generator=generator, device=gen_device) * 2 - 1
+        continuous = torch.as_tensor(continuous, dtype=torch.float32, device=self.device)
+        if continuous.shape not in ((m,), (n, m)):  # never broadcast a single value over several codes
+            raise LitGansError(
+                f"{name} has {m} continuous codes: continuous takes {m} values (or {n} rows of {m}), "
+                f"got {shape_text(continuous)}"
+            )
+        return {"categorical": categorical.expand(n), "continuous": continuous.expand(n, m)}
 
     def generate(self, latent: Tensor, net: torch.nn.Module | None = None, **conditions: Tensor) -> Tensor:
         if set(conditions) != {"categorical", "continuous"}:

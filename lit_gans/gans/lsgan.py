@@ -26,7 +26,15 @@ class LSGAN(GANModule):
 
     Args:
         data_shape: ``(C, H, W)`` (DCGAN nets) or ``(D,)`` (MLPs, for toy points); linked from the data.
-        g_features, d_features: channels of the conv nets; g_hidden, d_hidden: widths of the MLPs.
+        g_features: ``ngf``, channels of G's last hidden layer in the DCGAN net (doubling towards its input);
+            images only (64 as in DCGAN).
+        d_features: ``ndf``, channels of D's first conv layer (doubling per stride-2 layer); images only.
+        g_hidden: widths of G's hidden layers in the MLP, input to output; flat data ``(D,)`` only.
+        d_hidden: widths of D's hidden layers in the MLP; flat data ``(D,)`` only.
+        lr_g: G's Adam learning rate ``alpha`` (2e-4).
+        lr_d: D's Adam learning rate ``alpha`` (2e-4).
+        betas_g: G's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``: beta1 0.5, as in DCGAN).
+        betas_d: D's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``: beta1 0.5).
         **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
 

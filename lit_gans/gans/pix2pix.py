@@ -34,12 +34,19 @@ class Pix2Pix(TranslationGAN):
     Args:
         data_shape: ``(C, S, S)`` of both domains, linked from the datamodule; ``S`` (the image size) a power of two
             >= 8 (the U-Net halves it down to 1x1: 8 levels at 256, the paper's).
-        g_features, d_features: channels of G's first encoder layer and of D's first layer (64).
+        g_features: channels of the U-Net's first encoder layer, ``C64`` in the paper (64); layer ``i`` has
+            ``g_features * 2^i``, capped at ``8 * g_features``.
+        d_features: channels of the PatchGAN's first layer, ``C64`` in the paper (64), doubling per layer up to
+            ``8 * d_features``.
         d_layers: PatchGAN depth: 3 gives the 70x70 patches of the paper, 2 gives 34x34, 1 gives 16x16.
         dropout: G's dropout (the noise), in its three deepest decoder layers (0.5).
         norm: ``batch`` (the paper: statistics of the current batch, at test time too) or ``instance``.
         lambda_l1: weight of the L1 term (100).
         lambda_gan: weight of the cGAN term in G's loss (1; 0 for the L1-only ablation).
+        lr_g: G's Adam learning rate (2e-4 in the paper).
+        lr_d: D's Adam learning rate (2e-4).
+        betas_g: G's Adam ``(beta1, beta2)`` (``(0.5, 0.999)`` in the paper).
+        betas_d: D's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``).
         **kwargs: go to ``GANModule``: ema_decay, nonfinite.
     """
 

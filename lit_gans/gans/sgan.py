@@ -65,16 +65,31 @@ class SGAN(NonSaturatingGAN):
             1 is the paper's equation, 0.5 the authors' code.
         feature_matching: G's objective (True, the paper's); False gives the non-saturating ``-log D(G(z))``.
         network: ``conv`` (DCGAN nets), ``mlp``, or ``improved_gan`` (the authors' MNIST MLPs with noise and weight
-            norm); g_hidden, d_hidden (default: the network's own, (500, 500) and (1000, 500, 250, 250, 250) for
-            ``improved_gan``), g_features, d_features (conv): their sizes.
-        d_input_noise, d_hidden_noise: ``improved_gan`` only: the std of D's Gaussian noise on its input (mapped to
-            [0, 1]) and after each hidden layer, in training (default 0.3 and 0.5, the authors').
+            norm).
+        g_hidden: widths of G's hidden layers (``mlp`` and ``improved_gan``; the conv nets ignore it); default:
+            the network's own, (256, 512, 1024) for ``mlp``, (500, 500) for ``improved_gan``.
+        d_hidden: widths of D's hidden layers (``mlp`` and ``improved_gan``); default: the network's own,
+            (512, 256) for ``mlp``, (1000, 500, 250, 250, 250) for ``improved_gan``.
+        d_input_noise: ``improved_gan`` only: the std of the Gaussian noise added to D's input (mapped to
+            [0, 1]) in training; default 0.3, the authors'.
+        d_hidden_noise: ``improved_gan`` only: the std of the Gaussian noise added after each of D's hidden
+            layers in training; default 0.5, the authors'.
         noise_prior: ``z ~ N(0, I)`` (``normal``) or ``U(0, 1)`` (``uniform01``, the authors' code).
         d_average_rate: ``r`` of the running average of D's parameters that ``classify`` and ``val/accuracy`` use
             (0: off, D itself). The authors evaluate with ``a <- a + r (theta - a)`` from ``a = 0`` at ``r = 1e-4``;
             here that average is bias-corrected (``a_t / (1 - (1 - r)^t)``, ``ema.BiasCorrectedAverage``), which
             equals theirs once ``t >> 1 / r`` and is also meaningful before. ``val/accuracy_current`` then logs D's.
-        minibatch_kernels: minibatch discrimination in D (an Improved-GAN option; 0: off).
+        g_features: ``ngf``, channels of G's last hidden conv layer, doubling towards its input (``conv``
+            only; 64).
+        d_features: ``ndf``, channels of D's first conv layer, doubling per stride-2 layer (``conv`` only; 64).
+        lr_g: G's Adam learning rate ``alpha`` (2e-4; the authors' MNIST code, ``configs/sgan_mnist.yaml``,
+            uses 0.003 for both players).
+        lr_d: D's Adam learning rate ``alpha`` (2e-4).
+        betas_g: G's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``: beta1 0.5, the authors').
+        betas_d: D's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``).
+        minibatch_kernels: ``B``, the number of minibatch-discrimination kernels in D (Salimans et al. 2016,
+            s.3.2): each appends to D's features one that measures how close a sample is to the rest of its
+            batch; 0 (default): off; not with ``network="improved_gan"``.
         adam_eps_in_sqrt: both players' Adam as the authors' code writes it, ``m_hat / sqrt(v_hat + 1e-8)``
             (``optim.AdamEpsInSqrt``), instead of torch's ``m_hat / (sqrt(v_hat) + 1e-8)``: steps on gradients
             below 1e-4 shrink in proportion (most of G's, under the mean-square feature matching).

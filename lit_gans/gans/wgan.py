@@ -31,9 +31,16 @@ class WGAN(GANModule):
 
     Args:
         data_shape: ``(C, H, W)`` (DCGAN nets) or ``(D,)`` (MLPs, for toy points); linked from the data by the CLI.
-        g_features, d_features: channels of the conv nets; g_hidden, d_hidden: widths of the MLPs.
-        clip_value: ``c``, the bound of every critic weight.
-        lr_g, lr_d: RMSprop learning rates (``alpha``); RMSprop has no betas.
+        g_features: ``ngf``, channels of G's last hidden layer in the DCGAN net (doubling towards its input);
+            images only (64 as in DCGAN).
+        d_features: ``ndf``, channels of the critic's first conv layer (doubling per stride-2 layer); images only.
+        g_hidden: widths of G's hidden layers in the MLP, input to output; flat data ``(D,)`` only.
+        d_hidden: widths of the critic's hidden layers in the MLP; flat data ``(D,)`` only.
+        clip_value: ``c``, the clipping parameter: every critic weight is clipped to ``[-c, c]`` after each
+            critic step (0.01 in Algorithm 1).
+        lr_g: G's RMSprop learning rate ``alpha`` (5e-5 in Algorithm 1); RMSprop has no betas.
+        lr_d: the critic's RMSprop learning rate ``alpha`` (5e-5).
+        n_critic: critic steps per G step (``n_critic = 5`` in Algorithm 1).
         critic_warmup: the authors' schedule: ``warmup_critic_steps`` critic steps before G steps 0-24 and every
             500th (``n_critic`` otherwise); off by default (the paper's Algorithm 1).
         warmup_critic_steps: the critic steps of a warm-up G step (100 in the authors' code).

@@ -29,13 +29,25 @@ class WGANDiv(GANModule):
 
     Args:
         data_shape: ``(C, H, W)`` (DCGAN nets) or ``(D,)`` (MLPs); linked from the data.
-        g_features, d_features: channels of the conv nets; g_hidden, d_hidden: widths of the MLPs.
+        g_features: ``ngf``, channels of G's last hidden layer in the DCGAN net (doubling towards its input);
+            images only (64 as in DCGAN).
+        d_features: ``ndf``, channels of the critic's first conv layer (doubling per stride-2 layer); images only.
+        g_hidden: widths of G's hidden layers in the MLP, input to output; flat data ``(D,)`` only.
+        d_hidden: widths of the critic's hidden layers in the MLP; flat data ``(D,)`` only.
         d_norm: the conv critic: ``none`` (biased convs, He init, no normalisation: the WGAN-GP authors' MNIST
             critic) or ``layer`` (layer norm behind biased convs: their 64x64 critic). Never BatchNorm, which couples
             the samples the per-sample penalty treats one by one.
-        k, p: weight and power of the divergence penalty.
+        k: the weight of the divergence penalty ``k E[||grad D(x')||^p]`` in the critic's loss (Wu et al. 2018's
+            ``k``, default 2 as in the paper).
+        p: the power of the gradient norm in that penalty (Wu et al. 2018's ``p``, default 6 as in the paper).
         penalty_points: where the penalty's gradient is taken: ``interpolates`` (the authors' code) or
             ``real_and_fake`` (the real and the generated samples, half each).
+        lr_g: G's Adam learning rate ``alpha`` (2e-4).
+        lr_d: the critic's Adam learning rate ``alpha`` (2e-4).
+        betas_g: G's Adam ``(beta1, beta2)``: ``(0, 0.9)`` as in the authors' code; the paper's text names
+            ``(0.5, 0.999)``.
+        betas_d: the critic's Adam ``(beta1, beta2)`` (``(0, 0.9)``, as ``betas_g``).
+        n_critic: critic steps per G step (5).
         **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
 

@@ -28,11 +28,21 @@ class WGANGP(GANModule):
 
     Args:
         data_shape: ``(C, H, W)`` (DCGAN nets) or ``(D,)`` (MLPs); linked from the data.
-        g_features, d_features: channels of the conv nets; g_hidden, d_hidden: widths of the MLPs.
+        g_features: ``ngf``, channels of G's last hidden layer in the DCGAN net (doubling towards its input);
+            images only (64 as in DCGAN).
+        d_features: ``ndf``, channels of the critic's first conv layer (doubling per stride-2 layer); images only.
+        g_hidden: widths of G's hidden layers in the MLP, input to output; flat data ``(D,)`` only.
+        d_hidden: widths of the critic's hidden layers in the MLP; flat data ``(D,)`` only.
         d_norm: the conv critic: ``none`` (biased convs, He init, no normalisation: the WGAN-GP authors' MNIST
             critic) or ``layer`` (layer norm behind biased convs: their 64x64 critic). Never BatchNorm, which couples
             the samples the per-sample penalty treats one by one.
-        lambda_gp: weight of the gradient penalty.
+        lambda_gp: ``lambda``, the weight of the gradient penalty ``E[(||grad D(x_hat)||_2 - 1)^2]`` in the
+            critic's loss (10 in the paper).
+        lr_g: G's Adam learning rate ``alpha`` (1e-4 in Algorithm 1).
+        lr_d: the critic's Adam learning rate ``alpha`` (1e-4).
+        betas_g: G's Adam ``(beta1, beta2)`` (``(0, 0.9)`` in Algorithm 1).
+        betas_d: the critic's Adam ``(beta1, beta2)`` (``(0, 0.9)``).
+        n_critic: critic steps per G step (``n_critic = 5`` in Algorithm 1).
         **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
 
