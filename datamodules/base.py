@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from lightning.pytorch import LightningDataModule
@@ -86,6 +86,8 @@ class GANDataModule(LightningDataModule):
         shuffle_seed: seed of the training order (a permutation per epoch, from this seed and the epoch); None
             (default): the seed given to ``seed_everything`` (``--seed_everything``), else 0.
     """
+
+    registry_base: ClassVar[bool] = True  # a base to build on: the CLI does not offer it as a datamodule
 
     def __init__(self, batch_size: int, num_workers: int, shuffle_seed: int | None = None) -> None:
         super().__init__()

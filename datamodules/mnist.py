@@ -7,10 +7,14 @@ not (as ``../shared/data/mnist`` does). ``download=True`` fetches them into torc
 from __future__ import annotations
 
 import gzip
+import http.client
 import shutil
+import socket
 import tempfile
+import urllib.error
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlparse
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +27,8 @@ from datamodules.semi_supervised import SemiSupervisedDataset
 from lit_gans.errors import LitGansError
 
 FILE_PREFIX = {"train": "train", "test": "t10k"}
+DOWNLOAD_TIMEOUT = 30.0  # seconds a connection or a read may stall before the download gives up
+WHERE_TO_POINT = "--data.root pointing at the folder that holds the idx files"
 
 
 def candidate_paths(root: Path, name: str) -> list[Path]:
@@ -44,12 +50,54 @@ def read_idx(root: Path, name: str, reader) -> Tensor:
     raise FileNotFoundError(name)
 
 
+def split_names(split: str) -> tuple[str, str]:
+    return f"{FILE_PREFIX[split]}-images-idx3-ubyte", f"{FILE_PREFIX[split]}-labels-idx1-ubyte"
+
+
+def split_present(root: Path, split: str) -> bool:
+    return all(any(p.is_file() for p in candidate_paths(root, name)) for name in split_names(split))
+
+
+def download_mnist(root: Path, split: str) -> None:
+    """torchvision's download into ``<root>/MNIST/raw`` (every mirror it knows, each request giving up after
+    ``DOWNLOAD_TIMEOUT`` seconds without progress); any network failure becomes one ``LitGansError``."""
+    if split_present(root, split):
+        return
+    raw = root / "MNIST" / "raw"
+    try:
+        raw.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise LitGansError(f"cannot create {raw} to download MNIST into: {error.strerror or error}") from None
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
+    try:
+        TorchvisionMNIST(str(root), train=split == "train", download=True)
+    except (urllib.error.URLError, http.client.HTTPException, OSError, RuntimeError) as error:
+        hosts = " or ".join(urlparse(mirror).hostname or mirror for mirror in TorchvisionMNIST.mirrors)
+        images, labels = split_names(split)
+        raise LitGansError(
+            f"MNIST download failed: could not fetch the idx files from {hosts} ({short_reason(error)}); this "
+            f"machine may be offline. Put {images} and {labels} (gzipped or not, fetched on a machine with "
+            f"internet) in {raw} or {root}, or pass {WHERE_TO_POINT}"
+        ) from None
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def short_reason(error: BaseException) -> str:
+    """One line saying why: torchvision's ``RuntimeError`` lists each mirror it tried and its error, over lines."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    reasons = [line for line in lines if not line.startswith(("Error downloading", "Tried "))]
+    reason = reasons[-1] if reasons else type(error).__name__
+    return reason if len(reason) <= 200 else reason[:197] + "..."
+
+
 def load_mnist(root: str | Path, split: Literal["train", "test"], download: bool = False) -> tuple[Tensor, Tensor]:
-    """``(images uint8 [N, 1, 28, 28], labels int64 [N])`` of one split."""
+    """``(images uint8 [N, 1, 28, 28], labels int64 [N])`` of one split; ``download`` fetches it when missing."""
     root = Path(root).expanduser()
     if download:
-        TorchvisionMNIST(str(root), train=split == "train", download=True)
-    images_name, labels_name = f"{FILE_PREFIX[split]}-images-idx3-ubyte", f"{FILE_PREFIX[split]}-labels-idx1-ubyte"
+        download_mnist(root, split)
+    images_name, labels_name = split_names(split)
     try:
         images = read_idx(root, images_name, read_image_file)
         labels = read_idx(root, labels_name, read_label_file)
@@ -60,8 +108,8 @@ def load_mnist(root: str | Path, split: Literal["train", "test"], download: bool
         if any(p.is_file() for p in candidate_paths(root, f"{FILE_PREFIX[other]}-images-idx3-ubyte")):
             hint = f"; the {other} split is there: pass --data.split {other}"
         raise LitGansError(
-            f"MNIST {split} split not found: looked for {looked}. Pass --data.root pointing at the folder that holds "
-            f"the idx files, or --data.download true to fetch them (needs internet){hint}"
+            f"MNIST {split} split not found: looked for {looked}. Pass {WHERE_TO_POINT}, "
+            f"or --data.download true to fetch them (needs internet){hint}"
         ) from None
     return images[:, None], labels.long()
 
@@ -72,7 +120,7 @@ class MNIST(GANDataModule):
     Args:
         root: torchvision's layout (``<root>/MNIST/raw/``) or a folder with the idx files (gzipped or not).
         split: which split to train on; ``test`` when that is all there is.
-        download: fetch the files when missing (needs internet).
+        download: fetch the files into ``<root>/MNIST/raw`` when the split is missing (needs internet).
         image_size: resize from 28 (bilinear, antialiased) when different, e.g. 32 or 64 for DCGAN.
         val_size: the last ``val_size`` images of the split are held out for validation.
         labels_per_class: the semi-supervised setting (``SGAN``): training items become ``(x, x_labelled,

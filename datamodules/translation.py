@@ -6,6 +6,7 @@ horizontal flip) drawn from a generator seeded by the sample's key (see ``GANDat
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -88,6 +89,8 @@ class TranslationDataModule(GANDataModule):
         image_size: side of the square images of both domains, in pixels (at least 8).
         channels: 3 (RGB) or 1 (grey), both domains.
     """
+
+    registry_base: ClassVar[bool] = True  # a base to build on: the CLI does not offer it as a datamodule
 
     paired_validation: bool = False
 

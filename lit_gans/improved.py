@@ -13,7 +13,7 @@ The first three live here (losses and a hook on each update); the last two are l
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch import Tensor
@@ -40,6 +40,8 @@ class NonSaturatingGAN(GANModule):
         **kwargs: go to ``GANModule`` (z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples,
             fixed_noise_seed, ema_decay, nonfinite).
     """
+
+    registry_base: ClassVar[bool] = True  # a base to build on: the CLI does not offer it as a model
 
     def __init__(
         self,

@@ -30,6 +30,8 @@ class TranslationGAN(GANModule):
             fixed latent batch, one D step per G step.
     """
 
+    registry_base: ClassVar[bool] = True  # a base to build on: the CLI does not offer it as a model
+
     latent_input: ClassVar[bool] = False
     bidirectional: ClassVar[bool] = False
 

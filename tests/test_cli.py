@@ -49,7 +49,7 @@ def test_fit_then_sample_end_to_end(tmp_path):
     assert fit.returncode == 0, fit.stderr[-3000:]
     run = tmp_path / "lightning_logs" / "version_0"
     checkpoints = list((run / "checkpoints").glob("*.ckpt"))
-    assert [c.name for c in checkpoints] == ["epoch=1-step=5.ckpt"]
+    assert [c.name for c in checkpoints] == ["last.ckpt"]
     assert (run / "samples" / "samples_step0000005.png").is_file()  # the final grid, beside the CSV logs
     assert (run / "metrics.csv").is_file() and (run / "config.yaml").is_file()
 
@@ -70,7 +70,7 @@ def test_fit_and_sample_toy_in_process(tmp_path, monkeypatch, capsys):
         + ["--data.distribution=ring", "--data.num_train=128", "--data.num_val=64", "--data.batch_size=32"]
         + [*QUIET, "--trainer.max_steps=4"]
     )
-    run = tmp_path / "lightning_logs" / "version_0"
+    run = tmp_path / "runs" / "gan_toy" / "lightning_logs" / "version_0"  # runs/<model>_<data>: the default place
     assert (run / "samples" / "samples_plot_step0000004.png").is_file()
     checkpoint = next((run / "checkpoints").glob("*.ckpt"))
     main(["sample", f"--ckpt_path={checkpoint}", "--num_samples=50", "--output=points.pt"])
@@ -141,7 +141,9 @@ def test_corrupt_image_in_folder(capsys, tmp_path):
 def test_checkpoint_of_another_model(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     main(["fit", *TINY_DCGAN, *QUIET, "--trainer.max_steps=1"])
-    checkpoint = next((tmp_path / "lightning_logs" / "version_0" / "checkpoints").glob("*.ckpt"))
+    checkpoint = next(
+        (tmp_path / "runs" / "dcgan_shapes" / "lightning_logs" / "version_0" / "checkpoints").glob("*.ckpt")
+    )
     message = fail_message(capsys, ["fit", "--model=GAN", f"--ckpt_path={checkpoint}", *QUIET])
     assert "holds a DCGAN but --model is GAN" in message
     not_a_checkpoint = ["sample", f"--ckpt_path={REPO / 'cli.py'}", "--output=x.pt"]

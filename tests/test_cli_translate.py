@@ -156,7 +156,7 @@ def test_translate_refuses_a_model_that_does_not_translate(tmp_path, capsys, mon
     monkeypatch.chdir(tmp_path)
     toy = ["--model=GAN", "--model.z_dim=2", "--model.g_hidden=[4]", "--model.d_hidden=[4]", "--data=Toy"]
     main(["fit", *toy, "--data.num_train=32", "--data.num_val=8", "--data.batch_size=16", *QUIET, *SHORT])
-    checkpoint = next((tmp_path / "lightning_logs" / "version_0" / "checkpoints").glob("*.ckpt"))
+    checkpoint = next((tmp_path / "runs" / "gan_toy" / "lightning_logs" / "version_0" / "checkpoints").glob("*.ckpt"))
     write_image(tmp_path / "in.png", (SIZE, SIZE))
     message = error_line(capsys, f"--ckpt_path={checkpoint}", "--input=in.png", "--output=out")
     assert "holds a GAN, not an image-to-image model" in message

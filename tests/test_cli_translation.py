@@ -99,7 +99,7 @@ def test_fit_pix2pix_on_paired_folders(tmp_path, monkeypatch, layout):
     monkeypatch.chdir(tmp_path)
     data = ["--data=Paired", f"--data.root={root}", "--data.image_size=16", "--data.batch_size=2"]
     main(["fit", "--model=Pix2Pix", *TINY_PIX2PIX, *data, *QUIET, *SHORT])
-    run = tmp_path / "lightning_logs" / "version_0"
+    run = tmp_path / "runs" / "pix2pix_paired" / "lightning_logs" / "version_0"
     assert (run / "samples" / "translations_step0000002.png").is_file()
     record = json.loads((run / "translation_metrics.jsonl").read_text().splitlines()[-1])
     assert {"XtoY/l1", "XtoY/psnr", "XtoY/ssim"} == set(record) - {"step"}
@@ -110,7 +110,7 @@ def test_fit_cyclegan_on_unpaired_folders(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     data = ["--data=Unpaired", f"--data.root={root}", "--data.image_size=16", "--data.batch_size=2"]
     main(["fit", "--model=CycleGAN", *TINY_CYCLEGAN, *data, *QUIET, *SHORT])
-    run = tmp_path / "lightning_logs" / "version_0"
+    run = tmp_path / "runs" / "cyclegan_unpaired" / "lightning_logs" / "version_0"
     record = json.loads((run / "translation_metrics.jsonl").read_text().splitlines()[-1])
     assert {"cycle_x", "cycle_y", "cycle"} == set(record) - {"step"}  # unpaired folders: no target to compare
 

@@ -9,37 +9,13 @@ from __future__ import annotations
 
 import jsonargparse
 import pytest
-from lightning.pytorch import LightningDataModule
 
 import datamodules
 import lit_gans
-from lit_gans.base import GANModule
+from lit_gans.commands.registry import offered_datamodules, offered_models
 
-
-def all_subclasses(cls: type) -> list[type]:
-    """Every subclass of ``cls``, at any depth: how ``cli.py``'s ``registry_text`` finds the models and data."""
-    return [c for sub in cls.__subclasses__() for c in (sub, *all_subclasses(sub))]
-
-
-ABSTRACT_MODELS = {"NonSaturatingGAN", "TranslationGAN"}
-ABSTRACT_DATA = {"GANDataModule", "TranslationDataModule"}
-
-MODELS = sorted(
-    {
-        c
-        for c in all_subclasses(GANModule)
-        if c.__module__.startswith("lit_gans.") and c.__name__ not in ABSTRACT_MODELS
-    },
-    key=lambda c: c.__name__,
-)
-DATA = sorted(
-    {
-        c
-        for c in all_subclasses(LightningDataModule)
-        if c.__module__.startswith("datamodules.") and c.__name__ not in ABSTRACT_DATA
-    },
-    key=lambda c: c.__name__,
-)
+MODELS = list(offered_models().values())  # what --model NAME offers: no base classes
+DATA = list(offered_datamodules().values())
 
 
 def arguments_without_help(cls: type, key: str) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from lightning.pytorch.loggers import WandbLogger
 
 from datamodules import Toy
-from lit_gans.callbacks import LogSamples, ToyMetrics
+from lit_gans.callbacks import LogSamples, ToyMetrics, run_dir
 from tests.helpers import run_in_repo, tiny_trainer
 from tests.test_base import tiny_gan
 
@@ -120,7 +120,28 @@ def test_wandb_logger_from_the_cli(tmp_path):
         env=OFFLINE,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    check_run(only_run(tmp_path), "samples/samples_plot")
+    run = only_run(tmp_path)
+    check_run(run, "samples/samples_plot")
+    # the run's own folder (<save_dir>/<project>/<run id>, beside its checkpoints), not the shared save_dir
+    own = tmp_path / "lightning_logs" / run.name.rsplit("-", 1)[-1]
+    assert (own / "config.yaml").is_file() and (own / "checkpoints" / "last.ckpt").is_file()
+    assert list((own / "samples").glob("samples_plot_step*.png"))
+    assert not (tmp_path / "config.yaml").exists() and not (tmp_path / "samples").exists()
+
+
+def test_two_wandb_runs_in_one_folder_keep_their_own_files(tmp_path, monkeypatch):
+    for key, value in OFFLINE.items():
+        monkeypatch.setenv(key, value)
+    folders = []
+    for _ in range(2):
+        logger = WandbLogger(offline=True, save_dir=str(tmp_path), project="shared")
+        trainer = tiny_trainer(tmp_path, max_steps=2, logger=logger, callbacks=[LogSamples(num_points=50)])
+        trainer.fit(tiny_gan(), Toy(distribution="ring", num_train=64, num_val=32, batch_size=32))
+        logger.experiment.finish()
+        folders.append(Path(run_dir(trainer)))
+    assert folders[0] != folders[1] and folders[0].parent == folders[1].parent == tmp_path / "shared"
+    for folder in folders:
+        assert (folder / "samples" / "samples_plot_step0000002.png").is_file()
 
 
 def test_wandb_logger_goes_offline_when_wandb_cannot_be_reached(monkeypatch):

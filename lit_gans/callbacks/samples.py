@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from lightning.pytorch import Callback, LightningModule, Trainer  # noqa: E402
-from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger  # noqa: E402
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger, WandbLogger  # noqa: E402
 from PIL import Image  # noqa: E402
 from torch import Tensor  # noqa: E402
 from torchvision.utils import make_grid  # noqa: E402
@@ -94,7 +95,7 @@ class LogSamples(Callback):
         folder = Path(run_dir(trainer))  # on every rank: trainer.log_dir is a collective under DDP
         if not trainer.is_global_zero:
             return
-        step = trainer.global_step
+        step = getattr(pl_module, "d_steps", trainer.global_step)  # the true step under `validate --ckpt_path` too
         pictures: dict[str, np.ndarray] = {}
         if not pl_module.latent_input:
             picture = self.translation_grid(trainer, pl_module)
@@ -143,9 +144,16 @@ def seeded(seed: int) -> Iterator[None]:
 
 
 def run_dir(trainer: Trainer) -> str:
-    """Where the run's files go: the logger's versioned folder, or the trainer's root when there is no logger.
-    Call it on every rank: under DDP ``trainer.log_dir`` broadcasts from rank 0."""
-    return trainer.log_dir or trainer.default_root_dir
+    """Where the run's files go: TensorBoard's and CSV's ``version_N`` folder; for other loggers (W&B) the run's
+    own ``<save_dir>/<name>/<version>`` (W&B: ``<project>/<run id>``), where Lightning puts their ``checkpoints/``,
+    so two runs in one folder never share files; the trainer's root when there is no logger. Call it on every rank:
+    under DDP it broadcasts from rank 0."""
+    logger = trainer.loggers[0] if trainer.loggers else None
+    if logger is None or isinstance(logger, (TensorBoardLogger, CSVLogger)):
+        return trainer.log_dir or trainer.default_root_dir
+    version = logger.version if isinstance(logger.version, str) else f"version_{logger.version}"
+    folder = os.path.join(logger.save_dir or trainer.default_root_dir, str(logger.name), version)
+    return trainer.strategy.broadcast(folder)
 
 
 def write_png(picture: np.ndarray, path: Path) -> Path:

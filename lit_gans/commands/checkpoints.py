@@ -8,14 +8,8 @@ from pathlib import Path
 import torch
 
 from lit_gans.base import GANModule, checkpoint_info
+from lit_gans.commands.registry import all_subclasses
 from lit_gans.errors import LitGansError
-
-
-def all_subclasses(cls: type) -> list[type]:
-    found = []
-    for sub in cls.__subclasses__():
-        found += [sub, *all_subclasses(sub)]
-    return found
 
 
 def resolve_class(path: str) -> type:

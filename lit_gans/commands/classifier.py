@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from jsonargparse import ArgumentParser
-
 from datamodules.base import GANDataModule
+from lit_gans.commands.parse_errors import CommandParser
 from lit_gans.commands.paths import ensure_writable_file
 
 
 def classifier_command(argv: list[str]) -> None:
     from lit_gans.metrics.classifier import save_classifier, train_classifier
 
-    parser = ArgumentParser(
+    parser = CommandParser(
         prog="cli.py classifier",
         description="Train a small classifier on a labelled image datamodule and save it for ClassifierFeatures "
         "(FID/KID features and IS class probabilities without any download).",

@@ -6,16 +6,16 @@ from pathlib import Path
 from typing import Optional, Union
 
 import torch
-from jsonargparse import ArgumentParser
 
 from lit_gans.callbacks import image_grid, toy_plot, write_png
 from lit_gans.commands.checkpoints import load_gan
+from lit_gans.commands.parse_errors import CommandParser
 from lit_gans.commands.paths import ensure_writable_file
 from lit_gans.errors import LitGansError
 
 
 def sample_command(argv: list[str]) -> None:
-    parser = ArgumentParser(prog="cli.py sample", description="Write samples of a trained lit-gans model.")
+    parser = CommandParser(prog="cli.py sample", description="Write samples of a trained lit-gans model.")
     parser.add_argument("--ckpt_path", type=str, required=True, help="a checkpoint written by `cli.py fit`")
     parser.add_argument("--num_samples", type=int, default=64, help="how many samples")
     parser.add_argument("--output", type=str, required=True, help=".pt (float tensor in [-1, 1]) or .png (grid/plot)")

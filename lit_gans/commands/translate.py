@@ -15,13 +15,13 @@ from typing import Literal
 
 import numpy as np
 import torch
-from jsonargparse import ArgumentParser
 from torch import Tensor
 
 from datamodules.folder import IMAGE_SUFFIXES, open_image
 from datamodules.translation import to_tensor, verify_images
 from lit_gans.callbacks import write_png
 from lit_gans.commands.checkpoints import load_gan
+from lit_gans.commands.parse_errors import CommandParser
 from lit_gans.commands.paths import ensure_writable_dir
 from lit_gans.errors import LitGansError
 from lit_gans.translation import TranslationGAN
@@ -96,7 +96,7 @@ def to_picture(image: Tensor) -> np.ndarray:
 
 
 def translate_command(argv: list[str]) -> None:
-    parser = ArgumentParser(
+    parser = CommandParser(
         prog="cli.py translate",
         description="Translate an image, or every image in a folder (recursively), with a Pix2Pix or CycleGAN "
         "checkpoint: one PNG per input under --output, at the training image size, with the input's relative path.",

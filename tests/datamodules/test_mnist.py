@@ -1,11 +1,15 @@
 """MNIST layouts on small idx files written here, and the real test split from ../shared when it is there."""
 
 import gzip
+import time
+import urllib.error
+import urllib.request
 
 import numpy as np
 import pytest
 import torch
 
+from cli import main
 from datamodules import MNIST
 from lit_gans import LitGansError
 from tests.helpers import SHARED_MNIST
@@ -58,6 +62,48 @@ def test_missing_files_name_the_paths_and_the_way_out(tmp_path, fake_digits):
     write_idx(tmp_path, "t10k", *fake_digits, compress=True)
     with pytest.raises(LitGansError, match="the test split is there: pass --data.split test"):
         MNIST(root=str(tmp_path), split="train").setup()
+
+
+def test_failed_download_is_one_error_line(tmp_path, monkeypatch, capsys):
+    """Offline: every request torchvision makes fails at once (the test never touches the network); the user sees
+    one ``error:`` line naming the download, the hosts and the folder to put the files in, and no traceback."""
+    requests = []
+
+    def offline(request, *args, **kwargs):
+        requests.append(getattr(request, "full_url", request))
+        raise urllib.error.URLError("offline")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    root = tmp_path / "empty"
+    argv = ["fit", "--model=DCGAN", "--data=MNIST", f"--data.root={root}", "--data.download=true"]
+    argv += [f"--trainer.default_root_dir={tmp_path}", "--trainer.logger=false"]
+    argv += ["--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false"]
+    start = time.monotonic()
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert time.monotonic() - start < 60
+    assert exit_info.value.code == 2
+    assert requests, "the download was never attempted"
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    message = lines[0]
+    assert "MNIST download failed" in message and "offline" in message
+    assert "ossci-datasets.s3.amazonaws.com" in message
+    assert str(root / "MNIST" / "raw") in message and "--data.root" in message
+
+
+def test_download_skipped_when_the_split_is_there(tmp_path, fake_digits, monkeypatch):
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("offline")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    write_idx(tmp_path, "train", *fake_digits, compress=True)
+    data = MNIST(root=str(tmp_path), download=True, val_size=10)
+    data.prepare_data()
+    data.setup()
+    assert len(data.train_set) == 20
 
 
 @pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="the real MNIST test split lives in ../shared/data/mnist")

@@ -7,9 +7,9 @@ import torch
 from torch.testing import assert_close
 
 import lit_gans
-from cli import all_subclasses
 from datamodules import Shapes, ShapesPaired, ShapesUnpaired, Toy
 from lit_gans import GANModule
+from lit_gans.commands.registry import all_subclasses
 from tests.helpers import tiny_trainer
 
 # model class, its tiny arguments, the tiny datamodule it trains on
