@@ -41,7 +41,6 @@ from lit_gans.gans.sgan import SGAN
 
 DEFAULT_MODEL = "lit_gans.DCGAN"
 DEFAULT_DATA = "datamodules.Shapes"
-CPU_BF16_SLOWDOWN = "about 19x"  # bf16-mixed against 32-true, DCGAN 32x32 on one CPU thread (README, "Precision")
 
 
 def registry_text() -> str:
@@ -178,12 +177,26 @@ def check_device_and_precision(trainer_config) -> None:
         )
     on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
     precision = str(trainer_config.get("precision") or "32")
-    if on_cpu and precision.startswith(("16", "bf16")):
+    if not (on_cpu and precision.startswith(("16", "bf16"))):
+        return
+    if precision.startswith("16"):
         print(
-            f"warning: --trainer.precision {precision} on the CPU runs in bfloat16 autocast, {CPU_BF16_SLOWDOWN} "
-            "slower than 32 here (measured on DCGAN): it pays off on GPUs only",
+            f"warning: --trainer.precision {precision} runs as bf16 on the CPU (Lightning has no fp16 there)",
             file=sys.stderr,
         )
+    if not cpu_has_bfloat16():
+        print(
+            f"warning: --trainer.precision {precision}: this CPU has no bfloat16 instructions (AVX512-BF16 or AMX), so "
+            "bf16 is emulated and much slower than 32-true; time it with benchmarks/cpu_precision.py",
+            file=sys.stderr,
+        )
+
+
+def cpu_has_bfloat16() -> bool:
+    """Native bfloat16 arithmetic on this CPU (with it bf16-mixed DCGAN takes 0.6x the CPU time of 32-true here,
+    benchmarks/cpu_precision.py)."""
+    checks = (getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+    return any(check() for check in checks if check is not None)
 
 
 WANDB_HOST = ("api.wandb.ai", 443)

@@ -92,8 +92,15 @@ def test_sgan_without_labels_per_class_warns_in_one_line(capsys, tmp_path, monke
     assert len(warnings) == 1 and "--data.labels_per_class" in warnings[0]
 
 
-def test_half_precision_on_the_cpu_warns_in_one_line(capsys, tmp_path, monkeypatch):
+@pytest.mark.parametrize("native", [True, False])
+@pytest.mark.parametrize("precision", ["bf16-mixed", "16-mixed"])
+def test_half_precision_on_the_cpu_says_what_it_costs(capsys, tmp_path, monkeypatch, precision, native):
+    import cli
+
     monkeypatch.chdir(tmp_path)
-    main(["fit", *TINY_DCGAN, "--trainer.precision=bf16-mixed", "--trainer.accelerator=cpu", *ONE_STEP])
+    monkeypatch.setattr(cli, "cpu_has_bfloat16", lambda: native)
+    main(["fit", *TINY_DCGAN, f"--trainer.precision={precision}", "--trainer.accelerator=cpu", *ONE_STEP])
     warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: --trainer.prec")]
-    assert len(warnings) == 1 and "slower than 32" in warnings[0]
+    emulated = [line for line in warnings if "emulated and much slower than 32-true" in line]
+    as_bf16 = [line for line in warnings if "runs as bf16 on the CPU" in line]
+    assert len(emulated) == (0 if native else 1) and len(as_bf16) == (precision == "16-mixed")
