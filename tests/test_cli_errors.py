@@ -95,7 +95,7 @@ def test_sgan_without_labels_per_class_warns_in_one_line(capsys, tmp_path, monke
 @pytest.mark.parametrize("native", [True, False])
 @pytest.mark.parametrize("precision", ["bf16-mixed", "16-mixed"])
 def test_half_precision_on_the_cpu_says_what_it_costs(capsys, tmp_path, monkeypatch, precision, native):
-    import cli
+    import lit_gans.commands.main as cli
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(cli, "cpu_has_bfloat16", lambda: native)
