@@ -102,6 +102,14 @@ def test_ctrl_c_on_the_command_line(tmp_path):
     assert "Traceback" not in err
 
 
+def test_ckpt_path_last_looks_where_the_logger_writes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    csv = ["--trainer.logger=CSVLogger", "--trainer.logger.save_dir=logs"]
+    main(["fit", *TINY_DCGAN, *QUIET, *csv, "--trainer.max_steps=2"])
+    main(["fit", *TINY_DCGAN, *QUIET, *csv, "--ckpt_path=last", "--trainer.max_steps=4"])
+    assert saved_step(tmp_path / "logs" / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt") == 4
+
+
 def test_ckpt_path_last_without_a_run_is_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     message = fail_message(capsys, ["fit", *TINY_DCGAN, *QUIET, "--ckpt_path=last"])

@@ -37,7 +37,7 @@ from lit_gans.commands.checkpoints import read_checkpoint, resolve_class
 from lit_gans.commands.parse_errors import OPTIMIZER_HINT, LitGansParser
 from lit_gans.commands.paths import ensure_writable_dir
 from lit_gans.commands.registry import all_subclasses, is_base_class, offered_datamodules, offered_models
-from lit_gans.commands.runs import default_root_dir, newest_checkpoint, run_folder_of
+from lit_gans.commands.runs import LOGGER_NAME, default_root_dir, newest_checkpoint, run_folder_of
 from lit_gans.errors import LitGansError
 from lit_gans.gans.sgan import SGAN
 
@@ -89,7 +89,7 @@ class LitGansCLI(LightningCLI):
         check_device_and_precision(trainer)
         ckpt_path = config.get("ckpt_path")
         if ckpt_path == "last":
-            ckpt_path = config["ckpt_path"] = str(newest_checkpoint(trainer["default_root_dir"]))
+            ckpt_path = config["ckpt_path"] = str(newest_checkpoint(*logger_folder(trainer)))
         if ckpt_path and ckpt_path not in ("best", "hpc", "registry"):
             checkpoint = read_checkpoint(ckpt_path)  # one line when it is missing or unreadable
             saved = checkpoint_info(checkpoint, ckpt_path)["model"]
@@ -149,23 +149,34 @@ class SaveRunConfig(SaveConfigCallback):
         self.already_saved = True
 
 
+def logger_folder(trainer_config) -> tuple[str, str]:
+    """``(save_dir, name)`` under which the configured logger keeps its ``version_N`` runs: the logger's own when it
+    sets them (CSV, TensorBoard), else the trainer's root and Lightning's ``lightning_logs``."""
+    logger = trainer_config.get("logger")
+    init_args = logger.get("init_args") if isinstance(logger, Namespace) else None
+    save_dir = (init_args.get("save_dir") if init_args is not None else None) or trainer_config["default_root_dir"]
+    name = (init_args.get("name") if init_args is not None else None) or LOGGER_NAME
+    return str(save_dir), str(name)
+
+
 def continue_in_run_folder(trainer_config, ckpt_path: str, step: int) -> None:
     """A run resumed (or validated) from ``<save_dir>/<name>/version_N/checkpoints/X.ckpt`` writes on into
-    ``version_N`` when the logger is the default one (or a saved config's logger of that folder); otherwise it says
-    that the logger decides where it writes."""
+    ``version_N`` when the logger is the default one, or a TensorBoard or CSV logger of that ``<save_dir>/<name>``
+    with no version of its own; otherwise it says that the logger decides where it writes."""
     run = run_folder_of(ckpt_path)
     logger = trainer_config.get("logger")
     if run is not None and logger in (None, True):
-        trainer_config["logger"] = Namespace(
+        trainer_config["logger"] = logger = Namespace(
             class_path="lightning.pytorch.loggers.TensorBoardLogger",
-            init_args=Namespace(save_dir=str(run.save_dir), name=run.name, version=run.version),
+            init_args=Namespace(save_dir=str(run.save_dir), name=run.name, version=None),
         )
-        logger = trainer_config["logger"]
     init_args = logger.get("init_args") if isinstance(logger, Namespace) else None
-    same_folder = run is not None and init_args is not None and init_args.get("version") == run.version
-    same_folder = same_folder and Path(init_args.get("save_dir") or ".") / str(init_args.get("name")) == Path(
-        run.save_dir, run.name
-    )
+    versioned = str(logger.get("class_path", "")).endswith(("TensorBoardLogger", "CSVLogger")) if init_args else False
+    same_logger = run is not None and versioned
+    same_logger = same_logger and Path(*logger_folder(trainer_config)).resolve() == (run.save_dir / run.name).resolve()
+    if same_logger and init_args.get("version") is None:
+        init_args["version"] = run.version
+    same_folder = same_logger and init_args.get("version") == run.version
     where = f"writing on in {run.path}" if same_folder else "writing where the logger says (a new version folder)"
     print(f"from {ckpt_path} (step {step}): {where}", file=sys.stderr)
 
