@@ -106,7 +106,7 @@ class RunCheckpoint(ModelCheckpoint):
             if self.interrupted_at is not None:
                 print(
                     f"interrupted: step {self.interrupted_at} saved to {self.last_model_path} (resume with "
-                    f"`python cli.py fit --ckpt_path {self.last_model_path}`)",
+                    f"`fit ... --ckpt_path {self.last_model_path}`)",
                     file=sys.stderr,
                 )
             else:

@@ -52,10 +52,10 @@ def registry_text() -> str:
         f"models (--model NAME): {', '.join(models)}. datamodules (--data NAME): {', '.join(data)}. "
         "Defaults: --model DCGAN --data Shapes (drawn procedurally, no download); --model Pix2Pix or CycleGAN "
         "without --data trains on its offline Shapes task (ShapesPaired, ShapesUnpaired) from its preset. "
-        "Sample from a checkpoint: python cli.py sample --ckpt_path CKPT --num_samples N --output FILE(.pt|.png). "
-        "Translate images: python cli.py translate --ckpt_path CKPT --input DIR_OR_IMAGE --output DIR. "
-        "Train a dataset classifier for FID/IS: python cli.py classifier --data NAME ... --output FILE. "
-        "A model's options: python cli.py fit --model.help NAME (or fit --model NAME --help). "
+        "Sample from a checkpoint: sample --ckpt_path CKPT --num_samples N --output FILE(.pt|.png). "
+        "Translate images: translate --ckpt_path CKPT --input DIR_OR_IMAGE --output DIR. "
+        "Train a dataset classifier for FID/IS: classifier --data NAME ... --output FILE. "
+        "A model's options: fit --model.help NAME (or fit --model NAME --help). "
         "A step is one batch: --trainer.max_steps counts batches (D steps); G steps = steps // n_critic."
     )
 

@@ -9,10 +9,9 @@ from typing import NoReturn
 from jsonargparse import ArgumentParser
 from lightning.pytorch.cli import LightningArgumentParser
 
-from lit_gans.commands.registry import did_you_mean, offered_datamodules, offered_models
+from lit_gans.commands.registry import did_you_mean, offered_datamodules, offered_models, program
 from lit_gans.errors import LitGansError
 
-SEE_ALL = "python cli.py --help lists them"
 OPTIMIZER_HINT = (
     "the optimizers are model arguments (--model.lr_g, --model.lr_d, --model.betas_g, --model.betas_d; "
     "see --model.help NAME)"
@@ -42,7 +41,7 @@ def one_line(message: str, parser: ArgumentParser | None = None) -> str:
         key, name = unknown_class.groups()
         choices = offered_models() if key == "model" else offered_datamodules()
         what = "model" if key == "model" else "datamodule"
-        return f"unknown {what} {name!r}{did_you_mean(name, choices)} ({SEE_ALL})"
+        return f"unknown {what} {name!r}{did_you_mean(name, choices)} ({program()} --help lists them)"
 
     unknown_option = re.search(
         r'Parser key "(model|data)":.*?class_path \'([\w.]+)\':\s*Option \'([\w.]+)\' is not accepted', message, re.S
@@ -51,7 +50,7 @@ def one_line(message: str, parser: ArgumentParser | None = None) -> str:
         key, class_path, option = unknown_option.groups()
         short = class_path.rsplit(".", 1)[-1]
         hint = did_you_mean(option, class_options(class_path), prefix=f"--{key}.")
-        return f"{short} has no option --{key}.{option}{hint} (all of them: python cli.py fit --{key}.help {short})"
+        return f"{short} has no option --{key}.{option}{hint} (all of them: {program()} fit --{key}.help {short})"
 
     wrong_type = re.search(
         r'Parser key "(model|data)":.*?class_path \'([\w.]+)\':\s*Parser key "([\w.]+)":\s*(.+?)(?:\n|$)',

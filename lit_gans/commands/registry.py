@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 from lightning.pytorch import LightningDataModule
 
@@ -37,6 +39,11 @@ def offered_datamodules() -> dict[str, type]:
         if c.__module__.startswith("datamodules") and not is_base_class(c)
     ]
     return {c.__name__: c for c in sorted(classes, key=lambda c: c.__name__)}
+
+
+def program() -> str:
+    """How the user started the command line: ``lit-gans`` (installed) or ``python cli.py`` (a clone)."""
+    return "lit-gans" if Path(sys.argv[0]).name.startswith("lit-gans") else "python cli.py"
 
 
 def squashed(name: str) -> str:
