@@ -100,10 +100,8 @@ class LitGansCLI(LightningCLI):
                     f"pass --model {saved.rsplit('.', 1)[-1]}, or no --model to take the checkpoint's own"
                 )
             continue_in_run_folder(trainer, ckpt_path, checkpoint.get("global_step", 0))
-        if (
-            issubclass(resolve_class(model), SGAN)
-            and config["data"].get("init_args", {}).get("labels_per_class") is None
-        ):
+        data_args = config["data"].get("init_args") or {}
+        if issubclass(resolve_class(model), SGAN) and data_args.get("labels_per_class") is None:
             print(
                 "warning: SGAN without --data.labels_per_class K learns from every label (fully supervised); "
                 "pass e.g. --data.labels_per_class 10 for 100 MNIST labels",
