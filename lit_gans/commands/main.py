@@ -36,7 +36,7 @@ from lit_gans.commands import COMMANDS
 from lit_gans.commands.checkpoints import read_checkpoint, resolve_class
 from lit_gans.commands.parse_errors import OPTIMIZER_HINT, LitGansParser
 from lit_gans.commands.paths import ensure_writable_dir
-from lit_gans.commands.registry import all_subclasses, is_base_class, offered_datamodules, offered_models
+from lit_gans.commands.registry import all_subclasses, is_base_class, offered_datamodules, offered_models, program
 from lit_gans.commands.runs import LOGGER_NAME, default_root_dir, newest_checkpoint, run_folder_of
 from lit_gans.errors import LitGansError
 from lit_gans.gans.sgan import SGAN
@@ -47,15 +47,15 @@ PACKAGE = Path(lit_gans.__file__).resolve().parent  # the presets ship inside it
 
 
 def registry_text() -> str:
-    models, data = offered_models(), offered_datamodules()
+    models, data, cli = offered_models(), offered_datamodules(), program()
     return (
         f"models (--model NAME): {', '.join(models)}. datamodules (--data NAME): {', '.join(data)}. "
         "Defaults: --model DCGAN --data Shapes (drawn procedurally, no download); --model Pix2Pix or CycleGAN "
         "without --data trains on its offline Shapes task (ShapesPaired, ShapesUnpaired) from its preset. "
-        "Sample from a checkpoint: sample --ckpt_path CKPT --num_samples N --output FILE(.pt|.png). "
-        "Translate images: translate --ckpt_path CKPT --input DIR_OR_IMAGE --output DIR. "
-        "Train a dataset classifier for FID/IS: classifier --data NAME ... --output FILE. "
-        "A model's options: fit --model.help NAME (or fit --model NAME --help). "
+        f"Sample from a checkpoint: {cli} sample --ckpt_path CKPT --num_samples N --output FILE(.pt|.png). "
+        f"Translate images: {cli} translate --ckpt_path CKPT --input DIR_OR_IMAGE --output DIR. "
+        f"Train a dataset classifier for FID/IS: {cli} classifier --data NAME ... --output FILE. "
+        f"A model's options: {cli} fit --model.help NAME (or fit --model NAME --help). "
         "A step is one batch: --trainer.max_steps counts batches (D steps); G steps = steps // n_critic."
     )
 
