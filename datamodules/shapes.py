@@ -8,6 +8,7 @@ seed gives the same images at any size.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -22,15 +23,30 @@ SHAPE_NAMES = ("circle", "square", "triangle")
 FACTOR_NAMES = ("shape", "scale", "rotation", "x", "y", "red", "green", "blue")
 
 
-def sample_factors(n: int, channels: int, generator: torch.Generator) -> Tensor:
-    """``[n, 8]`` factors (see ``FACTOR_NAMES``): shape index, circumradius in 0.4..0.8 of the half-side, rotation
-    in [0, 2pi), centre inside the image, colour in [0.35, 1] per channel (one grey level when ``channels == 1``)."""
+COLOUR_RANGE = (0.35, 1.0)  # every channel's, unless told otherwise
+
+
+def sample_factors(
+    n: int,
+    channels: int,
+    generator: torch.Generator,
+    scale_range: tuple[float, float] = (0.4, 0.8),
+    rotate: bool = True,
+    colour_ranges: Sequence[tuple[float, float]] | None = None,
+) -> Tensor:
+    """``[n, 8]`` factors (see ``FACTOR_NAMES``): shape index, circumradius in ``scale_range`` (fractions of the
+    half-side), rotation in [0, 2pi) (``rotate``; else pi: squares upright, triangles pointing up), centre inside
+    the image, colour uniform in [0.35, 1] per channel, or in ``colour_ranges[c]`` for channel ``c`` (one grey level
+    when ``channels == 1``, from the first range). The same ``generator`` state gives the same shapes, positions and
+    colours' uniforms whatever ``scale_range``, ``rotate`` and ``colour_ranges``."""
     u = torch.rand(n, 8, generator=generator)
     shape = torch.floor(u[:, 0] * len(SHAPE_NAMES)).clamp(max=len(SHAPE_NAMES) - 1)
-    scale = 0.4 + 0.4 * u[:, 1]
-    rotation = 2 * math.pi * u[:, 2]
+    low, high = scale_range
+    scale = low + (high - low) * u[:, 1]
+    rotation = 2 * math.pi * u[:, 2] if rotate else torch.full_like(u[:, 2], math.pi)
     centre = (u[:, 3:5] * 2 - 1) * (1 - scale[:, None])
-    colour = 0.35 + 0.65 * u[:, 5:8]
+    low, high = torch.tensor(list(colour_ranges or [COLOUR_RANGE] * 3), dtype=torch.float32).T  # [3] each
+    colour = low + (high - low) * u[:, 5:8]
     if channels == 1:
         colour = colour[:, :1].expand(n, 3)
     return torch.cat([shape[:, None], scale[:, None], rotation[:, None], centre, colour], dim=1)
@@ -69,11 +85,21 @@ def render(factors: Tensor, image_size: int, channels: int, outline: float | Non
 
 
 class ShapesDataset(UInt8ImageDataset):
-    """``num`` images drawn from ``seed``; ``labels`` is the shape index and ``factors [N, 8]`` holds every factor."""
+    """``num`` images drawn from ``seed``; ``labels`` is the shape index and ``factors [N, 8]`` holds every factor.
+    ``scale_range`` and ``rotate`` go to ``sample_factors``."""
 
-    def __init__(self, num: int, image_size: int, channels: int, seed: int, chunk: int = 1024) -> None:
+    def __init__(
+        self,
+        num: int,
+        image_size: int,
+        channels: int,
+        seed: int,
+        chunk: int = 1024,
+        scale_range: tuple[float, float] = (0.4, 0.8),
+        rotate: bool = True,
+    ) -> None:
         generator = torch.Generator().manual_seed(seed)
-        factors = sample_factors(num, channels, generator)
+        factors = sample_factors(num, channels, generator, scale_range, rotate)
         images = torch.cat([render(factors[i : i + chunk], image_size, channels) for i in range(0, num, chunk)])
         super().__init__(images, factors[:, 0].long())
         self.factors = factors
@@ -88,6 +114,9 @@ class Shapes(GANDataModule):
         num_train: images in the training split, drawn from ``seed``.
         num_val: images in the validation split, drawn from ``seed + 1``.
         seed: seed of the training split (the validation split uses ``seed + 1``).
+        scale_range: the shapes' circumradius, drawn uniformly in this range, as fractions of the half-side
+            (``(0.4, 0.8)``; the smallest is 0.1, the largest 1).
+        rotate: random rotations (``True``), or none: squares upright, triangles pointing up.
         labels_per_class: the semi-supervised setting (``SGAN``): training items become ``(x, x_labelled,
             y_labelled)`` with only this many shape labels per class kept; validation keeps every label.
     """
@@ -103,8 +132,13 @@ class Shapes(GANDataModule):
         num_workers: int = 0,
         shuffle_seed: int | None = None,
         labels_per_class: int | None = None,
+        scale_range: tuple[float, float] = (0.4, 0.8),
+        rotate: bool = True,
     ) -> None:
         super().__init__(batch_size, num_workers, shuffle_seed)
+        low, high = scale_range
+        if not 0.1 <= low <= high <= 1:
+            raise LitGansError(f"Shapes needs 0.1 <= scale_range[0] <= scale_range[1] <= 1, got {tuple(scale_range)}")
         if channels not in (1, 3):
             raise LitGansError(f"Shapes draws 1- or 3-channel images, got channels={channels}")
         if image_size < 8:
@@ -113,6 +147,7 @@ class Shapes(GANDataModule):
         self.image_size, self.channels = image_size, channels
         self.num_train, self.num_val, self.seed = num_train, num_val, seed
         self.labels_per_class = labels_per_class
+        self.scale_range, self.rotate = (float(low), float(high)), rotate
 
     @property
     def data_shape(self) -> tuple[int, int, int]:
@@ -120,8 +155,9 @@ class Shapes(GANDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is None:
-            self.train_set = ShapesDataset(self.num_train, self.image_size, self.channels, self.seed)
-            self.val_set = ShapesDataset(self.num_val, self.image_size, self.channels, self.seed + 1)
+            look = {"scale_range": self.scale_range, "rotate": self.rotate}
+            self.train_set = ShapesDataset(self.num_train, self.image_size, self.channels, self.seed, **look)
+            self.val_set = ShapesDataset(self.num_val, self.image_size, self.channels, self.seed + 1, **look)
             if self.labels_per_class is not None:
                 labels = self.train_set.labels
                 self.train_set = SemiSupervisedDataset(self.train_set, labels, self.labels_per_class, self.seed)
@@ -143,8 +179,15 @@ class PairDataset(Dataset):
         return self.x[index].float() / 127.5 - 1.0, self.y[index].float() / 127.5 - 1.0
 
 
-def draw(num: int, image_size: int, channels: int, seed: int, outline: float | None = None) -> Tensor:
-    factors = sample_factors(num, channels, torch.Generator().manual_seed(seed))
+def draw(
+    num: int,
+    image_size: int,
+    channels: int,
+    seed: int,
+    outline: float | None = None,
+    colour_ranges: Sequence[tuple[float, float]] | None = None,
+) -> Tensor:
+    factors = sample_factors(num, channels, torch.Generator().manual_seed(seed), colour_ranges=colour_ranges)
     return torch.cat([render(factors[i : i + 1024], image_size, channels, outline) for i in range(0, num, 1024)])
 
 
@@ -198,6 +241,12 @@ class ShapesUnpaired(TranslationDataModule):
     Args:
         image_size: side of the square images, in pixels (at least 8).
         channels: 3 (random colours) or 1 (grey levels).
+        colour_ranges: the ``(low, high)`` range of each channel's colour in X (Y's are ``1 - high .. 1 - low``):
+            unequal, so that the true map is the only plain one that carries X's colours onto Y's. With every
+            channel in [0.35, 1] (Shapes' default) a permutation of the channels does as well as -x, and CycleGAN,
+            which sees no pairs, cannot tell them apart: a run painted pink shapes purple where the negative is green
+            (red and green swapped) at a cycle error of 0.027. The default is warm colours: red 0.7..1, green
+            0.35..1, blue 0.35..0.6.
         num_train: training pairs: X drawn from ``seed``, Y the negatives of an independent draw (``seed + 2``).
         num_val: validation pairs ``(x, 255 - x)``, drawn from ``seed + 1``.
         seed: seed of domain X's training images (validation: ``seed + 1``; Y's training images: ``seed + 2``).
@@ -215,15 +264,24 @@ class ShapesUnpaired(TranslationDataModule):
         batch_size: int = 16,
         num_workers: int = 0,
         shuffle_seed: int | None = None,
+        colour_ranges: tuple[tuple[float, float], tuple[float, float], tuple[float, float]] = (
+            (0.7, 1.0),
+            (0.35, 1.0),
+            (0.35, 0.6),
+        ),
     ) -> None:
         super().__init__(image_size, channels, batch_size, num_workers, shuffle_seed)
         self.save_hyperparameters()
+        if len(colour_ranges) != 3 or not all(0 <= low <= high <= 1 for low, high in colour_ranges):
+            raise LitGansError(f"colour_ranges takes three (low, high) pairs in [0, 1], got {colour_ranges}")
         self.num_train, self.num_val, self.seed = num_train, num_val, seed
+        self.colour_ranges = tuple((float(low), float(high)) for low, high in colour_ranges)
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is None:
             args = (self.image_size, self.channels)
-            x, y = draw(self.num_train, *args, self.seed), 255 - draw(self.num_train, *args, self.seed + 2)
+            x = draw(self.num_train, *args, self.seed, colour_ranges=self.colour_ranges)
+            y = 255 - draw(self.num_train, *args, self.seed + 2, colour_ranges=self.colour_ranges)
             self.train_set = PairDataset(x, y)
-            val = draw(self.num_val, *args, self.seed + 1)
+            val = draw(self.num_val, *args, self.seed + 1, colour_ranges=self.colour_ranges)
             self.val_set = PairDataset(val, 255 - val)

@@ -5,6 +5,10 @@ of ``x``) or unpaired (``y`` is an independent image of domain Y). A model that 
 ``F: Y -> X`` (CycleGAN) sets ``bidirectional`` and keeps both generators in ``self.generator`` (one container, so
 one optimizer, one EMA copy and one DDP wrapper hold both); ``mapping`` picks the one for a direction.
 
+Both papers' code (junyanz/pytorch-CycleGAN-and-pix2pix, ``--lr_policy linear``) trains at a constant learning rate
+for ``n_epochs`` epochs, then decays it linearly to 0 over ``n_epochs_decay`` (100 + 100 by default); training stops
+when it reaches 0. The base owns that schedule.
+
 Sampling: ``translate(x)`` (``inverse=True`` for F) runs the sampling generator (EMA copy when on) in eval mode;
 ``sample_from(x)`` is the same for the forward direction. There is no noise to draw, so ``sample(n)`` raises.
 """
@@ -20,10 +24,20 @@ from lit_gans.base import GANModule, eval_mode
 from lit_gans.errors import LitGansError
 
 
+def constant_then_linear(epoch: int, n_epochs: int, n_epochs_decay: int) -> float:
+    """Learning-rate factor of epoch ``epoch`` (from 0): ``1 - max(0, epoch + 1 - n_epochs) / (n_epochs_decay + 1)``,
+    that is 1 for the first ``n_epochs`` epochs, then ``n_epochs_decay`` epochs on the line from 1 (epoch
+    ``n_epochs - 1``) to 0 (epoch ``n_epochs + n_epochs_decay``, where training stops). As in the papers' code."""
+    return max(0.0, 1.0 - max(0, epoch + 1 - n_epochs) / (n_epochs_decay + 1))
+
+
 class TranslationGAN(GANModule):
     """Image-to-image GAN: ``G: X -> Y`` (and ``F: Y -> X`` when ``bidirectional``).
 
     Args:
+        n_epochs: epochs at the initial learning rates.
+        n_epochs_decay: epochs of linear decay of the learning rates to 0 after the first ``n_epochs``; training
+            stops at their end.
         **kwargs: go to ``GANModule``: lr_g, lr_d, betas_g, betas_d (Adam for the generator(s) and the
             discriminator(s)), ema_decay (EMA of the generator(s)' weights, used by ``translate`` and the metrics;
             0: off), nonfinite (``stop`` or ``skip`` on a NaN/inf loss). The latent arguments are fixed: no z, no
@@ -35,9 +49,23 @@ class TranslationGAN(GANModule):
     latent_input: ClassVar[bool] = False
     bidirectional: ClassVar[bool] = False
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, n_epochs: int = 100, n_epochs_decay: int = 100, **kwargs: Any) -> None:
         # no latent input: no z, no fixed latent batch, one D step per G step
         super().__init__(z_dim=0, n_critic=1, num_fixed_samples=0, fixed_noise_seed=0, **kwargs)
+        if n_epochs < 0 or n_epochs_decay < 0:
+            raise LitGansError(f"n_epochs and n_epochs_decay must be >= 0, got {n_epochs} and {n_epochs_decay}")
+        self.n_epochs, self.n_epochs_decay = n_epochs, n_epochs_decay
+
+    def make_schedulers(self, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer) -> list[Any]:
+        def factor(epoch: int) -> float:
+            return constant_then_linear(epoch, self.n_epochs, self.n_epochs_decay)
+
+        return [torch.optim.lr_scheduler.LambdaLR(opt, factor) for opt in (opt_g, opt_d)]
+
+    def on_train_epoch_end(self) -> None:
+        super().on_train_epoch_end()  # steps the schedulers
+        if self.current_epoch + 1 >= self.n_epochs + self.n_epochs_decay:
+            self.trainer.should_stop = True  # the learning rate is now 0
 
     def mapping(self, generators: nn.Module, inverse: bool = False) -> nn.Module:
         """The network of ``generators`` (``self.generator`` or its EMA copy) for X -> Y, or Y -> X if ``inverse``."""

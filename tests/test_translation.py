@@ -15,12 +15,12 @@ from torch.testing import assert_close
 from datamodules import ShapesPaired, ShapesUnpaired
 from lit_gans import CycleGAN, LitGansError, Pix2Pix
 from lit_gans.callbacks import LogSamples, TranslationMetrics, image_similarity
-from lit_gans.gans.cyclegan import constant_then_linear
 from lit_gans.image_pool import ImagePool
 from lit_gans.metrics import ClassifierFeatures
 from lit_gans.networks.patchgan import PatchGANDiscriminator, receptive_field
 from lit_gans.networks.resnet import ResnetGenerator
 from lit_gans.networks.unet import NoiseDropout, UNetGenerator
+from lit_gans.translation import constant_then_linear
 from tests.helpers import tiny_trainer
 
 
@@ -43,12 +43,55 @@ def test_unet_refuses_sizes_it_cannot_halve_to_one(size):
 
 
 def test_unet_noise_stays_on_in_eval_and_normalises_with_the_batch():
-    G = UNetGenerator(16, 1, 1, features=4).eval()
-    x = torch.randn(4, 1, 16, 16)
+    G = UNetGenerator(64, 1, 1, features=4).eval()
+    x = torch.randn(4, 1, 64, 64)
     assert not torch.equal(G(x), G(x))  # dropout is the noise z, also at test time
-    assert sum(isinstance(m, NoiseDropout) for m in G.modules()) == 3  # the three deepest decoder layers
     norms = [m for m in G.modules() if isinstance(m, nn.BatchNorm2d)]
     assert norms and all(m.running_mean is None for m in norms)  # statistics of the batch at hand
+
+
+@pytest.mark.parametrize("size, dropout_sizes", [(256, [4, 8, 16]), (128, [4, 8]), (64, [4]), (32, []), (8, [])])
+def test_unet_dropout_sits_where_the_authors_code_puts_it(size, dropout_sizes):
+    """The num_downs - 5 middle blocks of pix2pix's UnetGenerator: decoder outputs 4x4 up to 16x16 at 256 (the
+    paper's three CD512), none below 64x64."""
+    G = UNetGenerator(size, 1, 1, features=2)
+    sizes = []
+    hooks = [
+        m.register_forward_hook(lambda m, i, o: sizes.append(o.shape[-1]))
+        for m in G.modules()
+        if isinstance(m, NoiseDropout)
+    ]
+    G(torch.randn(2, 1, size, size))
+    assert sizes == dropout_sizes and len(hooks) == len(dropout_sizes)
+    if not dropout_sizes:  # no noise: the same x gives the same G(x)
+        x = torch.randn(2, 1, size, size)
+        assert torch.equal(G(x), G(x))
+
+
+def test_resnet_norms_instance_discards_the_input_scale_batch_keeps_it():
+    """InstanceNorm after the bias-free first conv removes each image's per-channel scale: in one batch holding x and
+    2x, G gives both the same output (up to the norm's eps), so a flat colour's brightness cannot reach it.
+    BatchNorm normalises with the batch's statistics and keeps the difference. Why CycleGAN's Shapes preset, whose
+    task is a colour, uses norm batch."""
+    torch.manual_seed(0)
+    x = torch.rand(4, 3, 16, 16)
+    instance = ResnetGenerator(3, 3, features=4, n_blocks=1, norm="instance")
+    out = instance(torch.cat([x, 2 * x]))
+    assert_close(out[4:], out[:4], atol=1e-3, rtol=0)
+    batch = ResnetGenerator(3, 3, features=4, n_blocks=1, norm="batch")
+    out = batch(torch.cat([x, 2 * x]))
+    assert (out[4:] - out[:4]).abs().mean() > 0.05
+    assert all(m.track_running_stats for m in batch.modules() if isinstance(m, nn.BatchNorm2d))  # eval: per image
+    with pytest.raises(LitGansError, match="norm must be 'instance' or 'batch'"):
+        ResnetGenerator(3, 3, features=4, n_blocks=1, norm="layer")
+
+
+def test_cyclegan_norm_reaches_both_generators_and_discriminators():
+    model = tiny_cyclegan(norm="batch")
+    for net in (*model.generator.values(), *model.discriminator.values()):
+        kinds = {type(m) for m in net.modules() if isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm2d))}
+        assert kinds == {nn.BatchNorm2d}
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in tiny_cyclegan().modules())  # the paper's InstanceNorm
 
 
 @pytest.mark.parametrize("height, width", [(32, 32), (64, 64), (36, 36), (32, 48)])
@@ -149,9 +192,16 @@ class RecordLR(Callback):
         self.lrs.append(tuple(opt.param_groups[0]["lr"] for opt in trainer.optimizers))
 
 
-def test_cyclegan_trains_at_constant_then_linearly_decaying_rate_and_stops_at_zero(tmp_path):
-    model = tiny_cyclegan(n_epochs=2, n_epochs_decay=3, lr_g=1e-3, lr_d=4e-4)
-    data = ShapesUnpaired(image_size=16, num_train=16, num_val=8, batch_size=8)
+@pytest.mark.parametrize("name", ["CycleGAN", "Pix2Pix"])
+def test_translation_models_train_at_constant_then_linearly_decaying_rate_and_stop_at_zero(tmp_path, name):
+    """Both papers' code (--lr_policy linear): the base's schedule, for each model."""
+    schedule = dict(n_epochs=2, n_epochs_decay=3, lr_g=1e-3, lr_d=4e-4)
+    if name == "CycleGAN":
+        model = tiny_cyclegan(**schedule)
+        data = ShapesUnpaired(image_size=16, num_train=16, num_val=8, batch_size=8)
+    else:
+        model = Pix2Pix(data_shape=(3, 16, 16), g_features=4, d_features=4, d_layers=1, **schedule)
+        data = ShapesPaired(image_size=16, num_train=16, num_val=8, batch_size=8)
     record = RecordLR()
     trainer = tiny_trainer(tmp_path, max_steps=-1, max_epochs=20, limit_val_batches=0, callbacks=[record])
     trainer.fit(model, data)
@@ -231,6 +281,10 @@ def test_image_similarity_of_an_image_with_itself_and_with_a_known_offset():
     mse01 = (((shifted + 1) / 2 - (x + 1) / 2) ** 2).flatten(1).mean(1)
     assert_close(values["psnr"], -10 * torch.log10(mse01), rtol=1e-4, atol=1e-4)
     assert_close(values["l1"], (shifted - x).abs().flatten(1).mean(1))
+    assert_close(same["colour"], torch.zeros(3))
+    red = torch.full((2, 3, 8, 8), -1.0)
+    red[:, 0, :4] = 1.0  # the top half of the red channel at 255: its mean is 127.5 levels, the others' 0
+    assert_close(image_similarity(red, torch.full_like(red, -1.0))["colour"], torch.full((2,), 127.5 / 3))
 
 
 def test_translation_metrics_against_the_known_answer(tmp_path, shapes_classifier):
@@ -245,6 +299,7 @@ def test_translation_metrics_against_the_known_answer(tmp_path, shapes_classifie
     for direction in ("XtoY", "YtoX"):
         assert_close(values[f"{direction}/l1"], 0.0)
         assert_close(values[f"{direction}/ssim"], 1.0, atol=1e-4, rtol=0)
+        assert_close(values[f"{direction}/colour"], 0.0, atol=1e-4, rtol=0)
         assert_close(values[f"{direction}/fid"], 0.0, atol=1e-3, rtol=0)
     assert_close(values["cycle"], 0.0)
 
@@ -252,6 +307,9 @@ def test_translation_metrics_against_the_known_answer(tmp_path, shapes_classifie
     tiny_trainer(tmp_path, max_steps=1, limit_val_batches=None, callbacks=[metrics]).validate(model, data)
     x = torch.stack([data.val_set[i][0] for i in range(40)])
     assert_close(metrics.last["XtoY/l1"], 2 * x.abs().mean().item(), rtol=1e-5, atol=1e-6)
+    x01 = (x + 1) / 2  # the identity's colour error: |mean(x) - mean(1 - x)| per image and channel, in levels
+    expected_colour = 255 * (2 * x01.mean((2, 3)) - 1).abs().mean().item()
+    assert_close(metrics.last["XtoY/colour"], expected_colour, rtol=1e-4, atol=1e-3)
     assert metrics.last["XtoY/fid"] > 1.0  # black backgrounds judged against white ones
     lines = (tmp_path / "translation_metrics.jsonl").read_text().splitlines()
     assert len(lines) == 2 and json.loads(lines[0])["extractor"]["extractor"] == "classifier"

@@ -22,8 +22,10 @@ class TranslationMetrics(Callback):
     """After each validation, for image-to-image models (others: nothing), over the whole validation split:
 
     - when validation pairs correspond (the datamodule's ``paired_validation``: Pix2Pix's data, the offline unpaired
-      task): ``l1`` (mean absolute error in [-1, 1] units), ``psnr`` (dB) and ``ssim`` (Gaussian window 11, sigma
-      1.5) of G(x) against y, images in [0, 1], averaged per image; for bidirectional models also F(y) against x;
+      task): ``l1`` (mean absolute error in [-1, 1] units), ``psnr`` (dB), ``ssim`` (Gaussian window 11, sigma
+      1.5) and ``colour`` (the per-image colour error: the mean over channels of |mean colour of G(x) - mean colour
+      of y|, in 8-bit levels 0..255) of G(x) against y, images in [0, 1], averaged per image; for bidirectional
+      models also F(y) against x;
     - for bidirectional models (CycleGAN): the cycle-reconstruction errors ``cycle_x = |F(G(x)) - x|`` and
       ``cycle_y = |G(F(y)) - y|`` (mean absolute error);
     - with an ``extractor``: FID of G(x) against the real y of the validation split (``XtoY/fid``) and of F(y)
@@ -135,8 +137,9 @@ def per_image_l1(output: Tensor, target: Tensor) -> Tensor:
 
 
 def image_similarity(output: Tensor, target: Tensor) -> dict[str, Tensor]:
-    """Per-image ``l1`` (in [-1, 1] units), ``psnr`` (dB) and ``ssim`` of ``output`` against ``target``, both
-    ``[N, C, H, W]`` in [-1, 1], compared in [0, 1] (``data_range`` 1) as torchmetrics computes them."""
+    """Per-image ``l1`` (in [-1, 1] units), ``psnr`` (dB), ``ssim`` and ``colour`` (mean over channels of the
+    difference of the images' mean colours, in 8-bit levels) of ``output`` against ``target``, both ``[N, C, H, W]``
+    in [-1, 1], compared in [0, 1] (``data_range`` 1) as torchmetrics computes them."""
     from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
     preds, target01 = ((output.float() + 1) / 2).clamp(0, 1), ((target.float() + 1) / 2).clamp(0, 1)
@@ -144,4 +147,5 @@ def image_similarity(output: Tensor, target: Tensor) -> dict[str, Tensor]:
         "l1": per_image_l1(output, target),
         "psnr": peak_signal_noise_ratio(preds, target01, data_range=1.0, reduction="none", dim=(1, 2, 3)),
         "ssim": structural_similarity_index_measure(preds, target01, data_range=1.0, reduction="none"),
+        "colour": 255 * (preds.mean((2, 3)) - target01.mean((2, 3))).abs().mean(1),
     }

@@ -48,10 +48,12 @@ PACKAGE = Path(lit_gans.__file__).resolve().parent  # the presets ship inside it
 
 def registry_text() -> str:
     models, data, cli = offered_models(), offered_datamodules(), program()
+    with_presets = [name for name, cls in models.items() if getattr(cls, "offline_preset", None)]
     return (
         f"models (--model NAME): {', '.join(models)}. datamodules (--data NAME): {', '.join(data)}. "
-        "Defaults: --model DCGAN --data Shapes (drawn procedurally, no download); --model Pix2Pix or CycleGAN "
-        "without --data trains on its offline Shapes task (ShapesPaired, ShapesUnpaired) from its preset. "
+        "Defaults: fit alone trains the demo, DCGAN on Shapes (drawn procedurally, no download); a model named "
+        f"without --data trains on its offline Shapes preset when it has one ({', '.join(with_presets)}), else on "
+        "Shapes with its own defaults. "
         f"Sample from a checkpoint: {cli} sample --ckpt_path CKPT --num_samples N --output FILE(.pt|.png). "
         f"Translate images: {cli} translate --ckpt_path CKPT --input DIR_OR_IMAGE --output DIR. "
         f"Train a dataset classifier for FID/IS: {cli} classifier --data NAME ... --output FILE. "
@@ -241,12 +243,13 @@ def host_reachable(host: str, port: int, timeout: float = 3.0) -> bool:
 
 def with_default_classes(args: list[str]) -> list[str]:
     """Put ``--model=DCGAN`` / ``--data=Shapes`` right after the subcommand when neither the command line nor a
-    ``--config`` file names a class. (Not parser defaults: jsonargparse carries a default class's ``init_args``
-    over to the class the user picks, so ``--data MNIST`` would inherit Shapes' ``image_size``.) A model named
-    without data that has an ``offline_preset`` (Pix2Pix, CycleGAN: their data are not DCGAN's) gets that preset as
-    the first ``--config`` instead: its offline task, network sizes and training length, which later arguments
-    override. A ``--ckpt_path`` with no class named brings its run's own config (``config.yaml`` beside its
-    ``checkpoints/``), or failing that the model and data classes it records."""
+    ``--config`` file names a class. (Not parser defaults: jsonargparse carries a default class's ``init_args`` over
+    to the class the user picks, so ``--data MNIST`` would inherit Shapes' ``image_size``.) A model named without
+    data that has an ``offline_preset`` (DCGAN: the demo; Pix2Pix, CycleGAN: their data are not DCGAN's) gets that
+    preset as the first ``--config`` instead: its offline task, network sizes and training length, which later
+    arguments override; naming neither model nor data gets DCGAN's, the demo. A ``--ckpt_path`` with no class named
+    brings its run's own config (``config.yaml`` beside its ``checkpoints/``), or failing that the model and data
+    classes it records."""
     if not args or args[0] not in LitGansCLI.subcommands():
         return args
     named, model, ckpt_path = set(), None, None
@@ -264,7 +267,8 @@ def with_default_classes(args: list[str]) -> list[str]:
             ckpt_path = value
     if not named and ckpt_path not in (None, "last", "best", "hpc", "registry"):
         return [args[0], *checkpoint_config(ckpt_path), *args[1:]]
-    preset = offline_preset(model) if "data" not in named else None
+    # no data named: the model's offline preset; no model named either: the default model's (DCGAN: the demo)
+    preset = offline_preset(model if "model" in named else DEFAULT_MODEL) if "data" not in named else None
     if preset is not None:
         return [args[0], f"--config={preset}", *args[1:]]
     defaults = [f"--{key}={cls}" for key, cls in (("model", DEFAULT_MODEL), ("data", DEFAULT_DATA)) if key not in named]

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import torch
 from torch import Tensor, nn
 
 from lit_gans.base import gather_from_ranks
@@ -32,15 +31,8 @@ from lit_gans.errors import LitGansError
 from lit_gans.image_pool import ImagePool
 from lit_gans.losses import cycle_consistency_loss, identity_mapping_loss, least_squares_d_loss, least_squares_g_loss
 from lit_gans.networks.patchgan import PatchGANDiscriminator
-from lit_gans.networks.resnet import ResnetGenerator
+from lit_gans.networks.resnet import ResnetGenerator, ResnetNorm
 from lit_gans.translation import TranslationGAN
-
-
-def constant_then_linear(epoch: int, n_epochs: int, n_epochs_decay: int) -> float:
-    """Learning-rate factor of epoch ``epoch`` (from 0): ``1 - max(0, epoch + 1 - n_epochs) / (n_epochs_decay + 1)``,
-    that is 1 for the first ``n_epochs`` epochs, then ``n_epochs_decay`` epochs on the line from 1 (epoch
-    ``n_epochs - 1``) to 0 (epoch ``n_epochs + n_epochs_decay``, where training stops). As in the paper's code."""
-    return max(0.0, 1.0 - max(0, epoch + 1 - n_epochs) / (n_epochs_decay + 1))
 
 
 class CycleGAN(TranslationGAN):
@@ -54,6 +46,9 @@ class CycleGAN(TranslationGAN):
             to ``8 * d_features``.
         n_blocks: residual blocks per generator (6 for 128x128 images, 9 for 256x256).
         d_layers: PatchGAN depth (3: 70x70 patches).
+        norm: ``instance`` (the paper) or ``batch``, in both generators and both discriminators, as the authors'
+            code's ``--norm``. InstanceNorm discards each image's per-channel mean and scale, so G cannot carry an
+            input's absolute colour through it; BatchNorm (running statistics in eval mode) keeps it.
         lambda_cycle: ``lambda`` (10).
         lambda_identity: ``lambda_id / lambda`` (0.5; 0 turns the identity loss off).
         pool_size: fakes in each discriminator's history (50; 0: no history).
@@ -77,6 +72,7 @@ class CycleGAN(TranslationGAN):
         d_features: int = 64,
         n_blocks: int = 9,
         d_layers: int = 3,
+        norm: ResnetNorm = "instance",
         lambda_cycle: float = 10.0,
         lambda_identity: float = 0.5,
         pool_size: int = 50,
@@ -88,25 +84,30 @@ class CycleGAN(TranslationGAN):
         betas_d: tuple[float, float] = (0.5, 0.999),
         **kwargs: Any,
     ) -> None:
-        super().__init__(lr_g=lr_g, lr_d=lr_d, betas_g=betas_g, betas_d=betas_d, **kwargs)
+        super().__init__(
+            n_epochs=n_epochs,
+            n_epochs_decay=n_epochs_decay,
+            lr_g=lr_g,
+            lr_d=lr_d,
+            betas_g=betas_g,
+            betas_d=betas_d,
+            **kwargs,
+        )
         self.save_hyperparameters()
         if len(data_shape) != 3:
             raise LitGansError(f"CycleGAN needs images (C, H, W), got data_shape={tuple(data_shape)}")
-        if n_epochs < 0 or n_epochs_decay < 0:
-            raise LitGansError(f"n_epochs and n_epochs_decay must be >= 0, got {n_epochs} and {n_epochs_decay}")
         channels = data_shape[0]
         self.lambda_cycle, self.lambda_identity = lambda_cycle, lambda_identity
-        self.n_epochs, self.n_epochs_decay = n_epochs, n_epochs_decay
         self.generator = nn.ModuleDict(
             {
-                "G": ResnetGenerator(channels, channels, g_features, n_blocks),  # X -> Y
-                "F": ResnetGenerator(channels, channels, g_features, n_blocks),  # Y -> X
+                "G": ResnetGenerator(channels, channels, g_features, n_blocks, norm),  # X -> Y
+                "F": ResnetGenerator(channels, channels, g_features, n_blocks, norm),  # Y -> X
             }
         )
         self.discriminator = nn.ModuleDict(
             {
-                "D_X": PatchGANDiscriminator(channels, d_features, d_layers, norm="instance"),
-                "D_Y": PatchGANDiscriminator(channels, d_features, d_layers, norm="instance"),
+                "D_X": PatchGANDiscriminator(channels, d_features, d_layers, norm),
+                "D_Y": PatchGANDiscriminator(channels, d_features, d_layers, norm),
             }
         )
         self.fake_x_pool, self.fake_y_pool = ImagePool(pool_size), ImagePool(pool_size)
@@ -135,17 +136,6 @@ class CycleGAN(TranslationGAN):
             out["identity"] = identity_mapping_loss(x, F(x), y, G(y))
             loss = loss + self.lambda_identity * self.lambda_cycle * out["identity"]
         return {"loss": loss, **out}
-
-    def make_schedulers(self, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer) -> list[Any]:
-        def factor(epoch: int) -> float:
-            return constant_then_linear(epoch, self.n_epochs, self.n_epochs_decay)
-
-        return [torch.optim.lr_scheduler.LambdaLR(opt, factor) for opt in (opt_g, opt_d)]
-
-    def on_train_epoch_end(self) -> None:
-        super().on_train_epoch_end()  # steps the schedulers
-        if self.current_epoch + 1 >= self.n_epochs + self.n_epochs_decay:
-            self.trainer.should_stop = True  # the learning rate is now 0
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_save_checkpoint(checkpoint)

@@ -10,7 +10,7 @@ The objective is the 2014 GAN's (non-saturating G loss); what the paper changes 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from lit_gans.errors import LitGansError
 from lit_gans.gans.gan import GAN
@@ -40,6 +40,8 @@ class DCGAN(NonSaturatingGAN):
         **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching, historical_averaging) and on to
             ``GANModule`` (num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite).
     """
+
+    offline_preset: ClassVar[str] = "configs/demo.yaml"  # `fit` / `fit --model DCGAN` with no data: the demo
 
     def __init__(
         self,

@@ -10,8 +10,10 @@ G is a U-Net whose only noise ``z`` is dropout. The objective (eq. 4) is
     D: descend  1/2 (-log D(x, y) - log(1 - D(x, G(x))))     (the paper halves D's objective)
     G: descend  -log D(x, G(x)) + lambda |y - G(x)|_1          (non-saturating, as in the paper's s.3.3)
 
-Adam 2e-4, betas (0.5, 0.999), batch 1 to 10 in the paper. ``lambda_gan = 0`` is the paper's "L1 alone" ablation
-(D is still trained, and logged, but G ignores it). Batches are ``(x, y)``: input and target, ``[N, C, S, S]``.
+Adam 2e-4, betas (0.5, 0.999), batch 1 to 10 in the paper; the authors' code holds the learning rate for
+``n_epochs`` epochs, then decays it linearly to 0 over ``n_epochs_decay`` (100 + 100). ``lambda_gan = 0`` is the
+paper's "L1 alone" ablation (D is still trained, and logged, but G ignores it). Batches are ``(x, y)``: input and
+target, ``[N, C, S, S]``.
 """
 
 from __future__ import annotations
@@ -39,10 +41,14 @@ class Pix2Pix(TranslationGAN):
         d_features: channels of the PatchGAN's first layer, ``C64`` in the paper (64), doubling per layer up to
             ``8 * d_features``.
         d_layers: PatchGAN depth: 3 gives the 70x70 patches of the paper, 2 gives 34x34, 1 gives 16x16.
-        dropout: G's dropout (the noise), in its three deepest decoder layers (0.5).
+        dropout: G's dropout (the noise, 0.5), where the authors' code has it: decoder layers 2 to ``log2(S) - 4``
+            (three at 256, none below 64: see ``UNetGenerator``).
         norm: ``batch`` (the paper: statistics of the current batch, at test time too) or ``instance``.
         lambda_l1: weight of the L1 term (100).
         lambda_gan: weight of the cGAN term in G's loss (1; 0 for the L1-only ablation).
+        n_epochs: epochs at the initial learning rate (100 in the authors' code).
+        n_epochs_decay: epochs of linear decay of the learning rate to 0 after the first ``n_epochs``; training
+            stops at their end (100).
         lr_g: G's Adam learning rate (2e-4 in the paper).
         lr_d: D's Adam learning rate (2e-4).
         betas_g: G's Adam ``(beta1, beta2)`` (``(0.5, 0.999)`` in the paper).
@@ -62,13 +68,23 @@ class Pix2Pix(TranslationGAN):
         norm: Norm2d = "batch",
         lambda_l1: float = 100.0,
         lambda_gan: float = 1.0,
+        n_epochs: int = 100,
+        n_epochs_decay: int = 100,
         lr_g: float = 2e-4,
         lr_d: float = 2e-4,
         betas_g: tuple[float, float] = (0.5, 0.999),
         betas_d: tuple[float, float] = (0.5, 0.999),
         **kwargs: Any,
     ) -> None:
-        super().__init__(lr_g=lr_g, lr_d=lr_d, betas_g=betas_g, betas_d=betas_d, **kwargs)
+        super().__init__(
+            n_epochs=n_epochs,
+            n_epochs_decay=n_epochs_decay,
+            lr_g=lr_g,
+            lr_d=lr_d,
+            betas_g=betas_g,
+            betas_d=betas_d,
+            **kwargs,
+        )
         self.save_hyperparameters()
         if len(data_shape) != 3 or data_shape[1] != data_shape[2]:
             raise LitGansError(f"Pix2Pix needs square images (C, S, S), got data_shape={tuple(data_shape)}")

@@ -1,13 +1,17 @@
 """Pix2Pix's U-Net generator (Isola et al. 2017, "Image-to-Image Translation with Conditional Adversarial Networks",
 appendix 6.1.1).
 
-Encoder ``C64-C128-C256-C512-C512-...`` and decoder ``CD512-CD512-CD512-C512-...-C64`` (``Ck``: 4x4 convolution
-of stride 2, BatchNorm, ReLU; ``CDk`` adds 50% dropout before the ReLU), with the paper's notes: encoder ReLUs leak
+Encoder ``C64-C128-C256-C512-C512-...`` and decoder ``CD512-CD512-CD512-C512-...-C64`` (``Ck``: 4x4 convolution of
+stride 2, BatchNorm, ReLU; ``CDk`` adds 50% dropout before the ReLU), with the paper's notes: encoder ReLUs leak
 (0.2), no BatchNorm on the first encoder layer, and a skip connection concatenates encoder layer ``i`` to decoder
-layer ``n - i``. The encoder halves the image down to 1x1, so its depth is ``log2(image_size)`` (8 for 256x256, the
-paper's net); the last decoder layer maps to the output channels and a tanh. Dropout is the only noise: it stays on
-at test time, and BatchNorm normalises with the statistics of the batch at hand, training or not, as the paper runs
-its generator at inference ("exactly the same manner as during the training phase").
+layer ``n - i``. Dropout sits where the authors' code puts it (``UnetGenerator``: the ``num_downs - 5`` blocks
+between the innermost one and the four outermost): decoder layers 2 to ``depth - 4``, 4x4 to 16x16 at 256 (three, as
+the paper's three ``CD512``), fewer below and none under 64x64, where it would noise the whole decoder. The encoder
+halves the image down to 1x1, so its depth is ``log2(image_size)`` (8 for 256x256, the paper's net); the last
+decoder layer maps to the output channels and a tanh. Dropout is the only noise (below 64x64 there is none: G is
+deterministic): it stays on at test time, and BatchNorm normalises with the statistics of the batch at hand,
+training or not, as the paper runs its generator at inference ("exactly the same manner as during the training
+phase").
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ class UNetGenerator(nn.Module):
     Args:
         features: channels of the first encoder layer (64 in the paper); layer ``i`` has ``features * 2^i``,
             capped at ``8 * features``.
-        dropout: rate of the noise dropout in the three deepest decoder layers (0.5 in the paper).
+        dropout: rate of the noise dropout (0.5 in the paper) in decoder layers 2 to ``depth - 4`` (see above).
         norm: ``batch`` (the paper) or ``instance``.
     """
 
@@ -95,7 +99,7 @@ class UNetGenerator(nn.Module):
         for j, i in enumerate(range(depth - 1, 0, -1)):  # decoder layer j outputs size S / 2^i, concat with e_{i-1}
             c_in = widths[i] if i == depth - 1 else 2 * widths[i]
             layers = [nn.ConvTranspose2d(c_in, widths[i - 1], 4, 2, 1), norm2d(norm, widths[i - 1])]
-            if j < 3 and dropout > 0:
+            if 1 <= j < depth - 4 and dropout > 0:  # the authors' code: the num_downs - 5 middle 8x blocks
                 layers.append(NoiseDropout(dropout))
             layers.append(nn.ReLU(True))
             self.up.append(nn.Sequential(*layers))

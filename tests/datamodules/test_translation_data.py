@@ -202,3 +202,19 @@ def test_offline_tasks_have_known_answers():
     assert_close(y, -x)  # the negative
     x, y = unpaired.train_set[3]
     assert not torch.allclose(y, -x)  # training pairs are unpaired
+
+
+def test_unpaired_shapes_colours_differ_by_channel_so_no_channel_swap_maps_x_onto_y():
+    """X's colour ranges differ per channel (red 0.7..1, green 0.35..1, blue 0.35..0.6 by default): the shapes'
+    flat interiors stay inside them, so a translation that swapped two channels would leave Y's colours."""
+    data = ShapesUnpaired(image_size=32, num_train=256, num_val=8)
+    data.setup()
+    x = torch.stack([data.train_set[i][0] for i in range(256)]) / 2 + 0.5  # [N, 3, S, S] in [0, 1]
+    interior = x.amax(1, keepdim=True) >= x.amax((1, 2, 3), keepdim=True)[..., :1, :1, :1] - 1e-6  # full coverage
+    interior = interior.expand_as(x)
+    for channel, (low, high) in enumerate([(0.7, 1.0), (0.35, 1.0), (0.35, 0.6)]):
+        values = x[:, channel][interior[:, channel]]
+        assert values.min() >= low - 1 / 255 and values.max() <= high + 1 / 255
+        assert values.max() - values.min() > 0.8 * (high - low)  # and they fill the range
+    with pytest.raises(LitGansError, match="colour_ranges"):
+        ShapesUnpaired(colour_ranges=((0.7, 1.0), (0.35, 1.2), (0.3, 0.6)))
