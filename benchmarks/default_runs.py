@@ -40,6 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+from conditional_mnist import class_accuracy  # noqa: E402
 from demo import REAL_SEED, real_images, shapes_classifier, verdict  # noqa: E402
 
 from datamodules import Shapes  # noqa: E402
@@ -81,11 +82,8 @@ def score(model, run: Path, classifier, checkpoint: dict) -> dict:
         keys = ("XtoY/psnr", "YtoX/psnr", "XtoY/colour", "YtoX/colour", "cycle")
         return {key: round(record[key], 3) for key in keys if key in record}
     if name in ("CGAN", "ACGAN"):
-        correct = []
-        for label in range(model.num_classes):
-            images = model.sample(1000, generator, labels=label)
-            correct.append((classifier(images)[1].argmax(1) == label).double().mean().item())
-        return {"class_accuracy": round(sum(correct) / len(correct), 4), "per_class": [round(c, 4) for c in correct]}
+        result = class_accuracy(model, classifier, per_class=1000, seed=0)
+        return {"class_accuracy": round(result["accuracy"], 4), "per_class": result["per_class"]}
     if name == "InfoGAN":
         purity = []
         for value in range(model.num_categories):

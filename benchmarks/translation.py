@@ -149,7 +149,7 @@ def cyclegan(args, results: Path, out: Path) -> dict:
         fa, fb = extractor(a)[0], extractor(b)[0]
         return float(frechet_distance(*gaussian_statistics(fa), *gaussian_statistics(fb)))
 
-    fresh = 255 - draw(len(y), 32, 3, seed=1234)
+    fresh = 255 - draw(len(y), 32, 3, seed=1234, colour_ranges=data.colour_ranges)  # drawn as the task's X
     references = {
         "fid_identity_map": fid(x, y),  # untranslated x against the real y
         "fid_floor": fid(fresh.float() / 127.5 - 1, y),  # fresh true negatives against the real y
