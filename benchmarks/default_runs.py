@@ -9,7 +9,9 @@ is then scored on the task the default trains (all on the offline Shapes data, n
 classifier of ``benchmarks/demo.py`` (``classifiers/shapes.pt``, trained there when missing):
 
 - models of z alone: ``confidence`` (mean probability of the shape the classifier picks) of 1,000 samples, their
-  Inception Score with the classifier (3 at most) and the classifier-feature FID against 1,000 real images;
+  Inception Score with the classifier (3 at most) and the classifier-feature FID against 1,000 real images drawn
+  as the run's data (grey for the grey defaults, read as three equal channels), with the real images' confidence
+  and IS beside them;
 - CGAN, ACGAN: ``class_accuracy``, the share of 1,000 samples per shape that the classifier calls the requested shape;
 - InfoGAN: ``code_purity``, for 1,000 samples per value of the categorical code, the share of the most frequent
   shape (1: each code value draws one shape; 1/3: the code ignores shape), averaged over the values;
@@ -92,7 +94,7 @@ def score(model, run: Path, classifier, checkpoint: dict) -> dict:
             purity.append(torch.bincount(shapes, minlength=3).max().item() / len(shapes))
         return {"code_purity": round(sum(purity) / len(purity), 4), "per_code": [round(p, 4) for p in purity]}
     if name == "SGAN":  # held-out real images with their shapes, drawn as the run's data (every label kept)
-        look = {k: v for k, v in (checkpoint.get("datamodule_hyper_parameters") or {}).items() if k != "_class_path"}
+        look = {k: v for k, v in (checkpoint.get("datamodule_hyper_parameters") or {}).items() if not k.startswith("_")}
         look.update(num_train=1000, num_val=1, seed=REAL_SEED, labels_per_class=None)
         data = Shapes(**look)
         data.setup()
@@ -100,9 +102,10 @@ def score(model, run: Path, classifier, checkpoint: dict) -> dict:
         return {"accuracy": round((model.classify(images) == labels).double().mean().item(), 4)}
     real = real_images(checkpoint, 1000)
     fake_scores, fake_features = verdict(classifier, model.sample(1000, generator))
-    _, real_features = verdict(classifier, real)
+    real_scores, real_features = verdict(classifier, real)
     fid = frechet_distance(*gaussian_statistics(real_features), *gaussian_statistics(fake_features))
-    return {**fake_scores, "fid": round(fid.item(), 3)}
+    reference = {"real_confidence": real_scores["confidence"], "real_inception_score": real_scores["inception_score"]}
+    return {**fake_scores, "fid": round(fid.item(), 3), **reference}
 
 
 def thumbnail(run: Path, target: Path, rows: int, columns: int) -> Path:

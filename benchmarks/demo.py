@@ -55,7 +55,10 @@ def shapes_classifier(path: Path, image_size: int, channels: int) -> ClassifierF
 
 @torch.no_grad()
 def verdict(classifier: ClassifierFeatures, images: torch.Tensor) -> tuple[dict, torch.Tensor]:
-    """``images [N, C, S, S]`` in [-1, 1] -> the scores above (without FID) and the features ``[N, F]``."""
+    """``images [N, C, S, S]`` in [-1, 1] -> the scores above (without FID) and the features ``[N, F]``. Grey
+    images (``C = 1``) are read as RGB with three equal channels (a grey shape is one of the classifier's
+    colours)."""
+    images = images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images
     features, logits = zip(*(classifier(chunk) for chunk in images.split(250)))
     features, logits = torch.cat(features).double(), torch.cat(logits).double()
     probabilities = logits.softmax(1)

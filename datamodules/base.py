@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import torch
 from lightning.pytorch import LightningDataModule
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler, TensorDataset
 
 from lit_gans.errors import LitGansError
 
@@ -30,15 +30,52 @@ class UInt8ImageDataset(Dataset):
     def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
         return self.images[index].float() / 127.5 - 1.0, self.labels[index]
 
+    def get_batch(self, indices: Tensor) -> tuple[Tensor, Tensor]:
+        """Items ``indices [B]`` as one batch, equal to collating ``self[i]`` for each ``i``."""
+        return self.images[indices].float() / 127.5 - 1.0, self.labels[indices]
+
+
+class InMemoryDataset(TensorDataset):
+    """A ``TensorDataset`` that also serves a batch by one index per tensor (``get_batch``)."""
+
+    def get_batch(self, indices: Tensor) -> tuple[Tensor, ...]:
+        return tuple(tensor[indices] for tensor in self.tensors)
+
+
+class BatchFetcher(Dataset):
+    """``dataset`` read a batch at a time: item ``indices [B]`` is ``dataset.get_batch(indices)``. With a sampler that
+    yields index batches and ``batch_size=None``, a ``DataLoader`` then costs one indexing per tensor a batch
+    instead of ``B`` item reads and their collation."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, indices: Tensor) -> Any:
+        return self.dataset.get_batch(indices)
+
+
+def as_batch(batch: Any) -> Any:
+    """The collate function of a ``BatchFetcher`` loader: the batch as ``get_batch`` made it, tuples as lists (as
+    ``default_collate`` returns them)."""
+    return list(batch) if isinstance(batch, tuple) else batch
+
 
 class EpochShuffleSampler(Sampler[int]):
     """A permutation of ``range(size)`` that depends only on ``(seed, epoch)``, never on the global RNG, so a resumed
     run sees the same order; ``resume_at(epoch, k)`` drops the first ``k`` indices of that epoch's pass (the
     examples a checkpointed run had already trained on). Lightning calls ``set_epoch`` before each epoch (under DDP
-    through its sampler wrapper, which then gives each rank every world-size-th index)."""
+    through its sampler wrapper, which then gives each rank every world-size-th index).
 
-    def __init__(self, size: int, seed: int, keyed: bool = False) -> None:
-        self.size, self.seed, self.epoch, self.keyed = size, seed, 0, keyed
+    With ``batch_size``, it yields that permutation cut into ``size // batch_size`` index tensors ``[batch_size]``
+    (the last incomplete batch dropped) for a ``BatchFetcher``: the same batches, in the same order, as the
+    indices one at a time batched by a ``DataLoader`` with ``drop_last``; under DDP each rank then gets every
+    world-size-th batch."""
+
+    def __init__(self, size: int, seed: int, keyed: bool = False, batch_size: int | None = None) -> None:
+        self.size, self.seed, self.epoch, self.keyed, self.batch_size = size, seed, 0, keyed, batch_size
         self._resume: tuple[int, int] | None = None
 
     def set_epoch(self, epoch: int) -> None:
@@ -50,17 +87,22 @@ class EpochShuffleSampler(Sampler[int]):
     def permutation(self, epoch: int) -> Tensor:
         return torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed * 100_003 + epoch))
 
-    def __iter__(self) -> Iterator[int]:
+    def __iter__(self) -> Iterator[int] | Iterator[Tensor]:
+        # a generator: the order is drawn at the first ``next``, after Lightning's ``set_epoch`` (a DataLoader
+        # without batching calls ``iter(sampler)`` as soon as its iterator is made, which a resumed fit does first)
         start = 0
         if self._resume is not None and self._resume[0] == self.epoch:
             start, self._resume = self._resume[1], None
         order = self.permutation(self.epoch)[start:]
         if self.keyed:  # keys >= size, unique per (seed, epoch, index): see ``GANDataModule``
             order = order + (self.seed * 100_003 + self.epoch + 1) * self.size
-        return iter(order.tolist())
+        if self.batch_size is not None:
+            yield from order[: len(order) - len(order) % self.batch_size].split(self.batch_size)
+        else:
+            yield from order.tolist()
 
     def __len__(self) -> int:
-        return self.size
+        return self.size if self.batch_size is None else self.size // self.batch_size
 
 
 class GANDataModule(LightningDataModule):
@@ -111,8 +153,21 @@ class GANDataModule(LightningDataModule):
                 f"{self.batch_size}: lower --data.batch_size or add data"
             )
         keyed = getattr(self.train_set, "keyed", False)
-        self._train_sampler = EpochShuffleSampler(len(self.train_set), self.order_seed(), keyed)
+        # a training set held in memory serves a batch by slicing (``get_batch``), not item by item
+        batched = hasattr(self.train_set, "get_batch") and not keyed
+        size = len(self.train_set)
+        self._train_sampler = EpochShuffleSampler(size, self.order_seed(), keyed, self.batch_size if batched else None)
         self._apply_resume()
+        if batched:
+            return DataLoader(
+                BatchFetcher(self.train_set),
+                batch_size=None,
+                sampler=self._train_sampler,
+                collate_fn=as_batch,
+                num_workers=self.num_workers,
+                persistent_workers=self.num_workers > 0,
+                generator=torch.Generator().manual_seed(self.order_seed()),
+            )
         # drop_last: BatchNorm needs more than one sample, and every step sees a full batch
         return self._loader(self.train_set, self._train_sampler, drop_last=True)
 

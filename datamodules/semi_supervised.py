@@ -42,3 +42,9 @@ class SemiSupervisedDataset(Dataset):
         x = self.dataset[index][0]
         x_labelled, y_labelled = self.dataset[int(self.labelled[index % len(self.labelled)])][:2]
         return x, x_labelled, y_labelled
+
+    def get_batch(self, indices: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Items ``indices [B]`` as one batch, equal to collating ``self[i]`` for each ``i``."""
+        x = self.dataset.get_batch(indices)[0]
+        x_labelled, y_labelled = self.dataset.get_batch(self.labelled[indices % len(self.labelled)])[:2]
+        return x, x_labelled, y_labelled

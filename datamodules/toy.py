@@ -12,9 +12,8 @@ from typing import Literal
 
 import torch
 from torch import Tensor
-from torch.utils.data import TensorDataset
 
-from datamodules.base import GANDataModule
+from datamodules.base import GANDataModule, InMemoryDataset
 from lit_gans.errors import LitGansError
 
 
@@ -99,4 +98,4 @@ class Toy(GANDataModule):
         if self.train_set is None:
             train = self.distribution.sample(self.num_train, torch.Generator().manual_seed(self.seed))
             val = self.distribution.sample(self.num_val, torch.Generator().manual_seed(self.seed + 1))
-            self.train_set, self.val_set = TensorDataset(*train), TensorDataset(*val)
+            self.train_set, self.val_set = InMemoryDataset(*train), InMemoryDataset(*val)

@@ -1,7 +1,8 @@
 """``GANModule``: the one training loop every GAN in lit-gans runs through.
 
 A GAN file subclasses it, builds ``self.generator`` and ``self.discriminator`` and writes its paper's maths in two
-hooks, each returning a dict of scalars whose ``"loss"`` is minimised and whose other entries are logged:
+hooks, each returning a dict of scalars whose ``"loss"`` is minimised and whose other entries are logged (on the
+batches Lightning writes, every ``log_every_n_steps``):
 
     d_step(batch) -> {"loss": ..., ...}    every batch: one discriminator (critic) update
     g_step(batch) -> {"loss": ..., ...}    every ``n_critic``-th batch: one generator update
@@ -126,6 +127,7 @@ class GANModule(LightningModule):
         self.g_steps = 0  # G steps taken so far
         self.d_steps_since_g = 0  # D steps since the last G step (saved: a variable schedule resumes exactly)
         self.skipped_updates = 0  # updates dropped by nonfinite="skip"
+        self._last_g_out: dict[str, Tensor] | None = None  # G's values of its latest step, for the next logged batch
         if self.latent_input:
             fixed = self.sample_latent(num_fixed_samples, generator=torch.Generator().manual_seed(fixed_noise_seed))
             self.register_buffer("fixed_latent", fixed)
@@ -217,7 +219,6 @@ class GANModule(LightningModule):
         self.after_d_step()
         self.d_steps += 1
         self.d_steps_since_g += 1
-        logs = {f"train/d/{name}": value.detach() for name, value in d_out.items()}
 
         if self.d_steps_since_g >= self.critic_steps():
             self.d_steps_since_g = 0
@@ -229,8 +230,25 @@ class GANModule(LightningModule):
             self.g_steps += 1
             if updated and hasattr(self, "generator_ema"):
                 ema_update_(self.generator_ema, self.generator, self.ema_decay)
-            logs.update({f"train/g/{name}": value.detach() for name, value in g_out.items()})
+            self._last_g_out = {name: value.detach() for name, value in g_out.items()}
 
+        if self._logging_step():
+            self._log_step(d_out, self._last_g_out)
+
+    def _logging_step(self) -> bool:
+        """Whether Lightning writes this batch's logged values (its ``should_update_logs``: every
+        ``log_every_n_steps``-th batch, counted from 1 as ``global_step`` is after the D step): only then are they
+        logged, so the other batches pay for no logging call."""
+        trainer = self.trainer
+        every = trainer.log_every_n_steps
+        return bool(every) and (self.global_step % every == 0 or trainer.should_stop)
+
+    def _log_step(self, d_out: dict[str, Tensor], g_out: dict[str, Tensor] | None) -> None:
+        """D's values of this batch and G's of its latest step (``train/d/...``, ``train/g/...``), the losses also
+        on the progress bar."""
+        logs = {f"train/d/{name}": value.detach() for name, value in d_out.items()}
+        if g_out is not None:
+            logs.update({f"train/g/{name}": value for name, value in g_out.items()})
         if self.nonfinite == "skip":
             logs["train/skipped_updates"] = torch.tensor(float(self.skipped_updates))
         self.log_dict(logs, prog_bar=False)
@@ -249,24 +267,32 @@ class GANModule(LightningModule):
         self, optimizer: LightningOptimizer, loss: Tensor, name: str, parameters: Iterator[nn.Parameter]
     ) -> bool:
         """Zero the grads and backpropagate ``loss``; unless loss and gradients are finite, stop (raise) or drop the
-        update (grads set to None, so the optimizer step changes nothing). Returns whether the update stands."""
+        update (grads set to None, so the optimizer step changes nothing). Returns whether the update stands.
+
+        One check a step: ``loss + ||grad||`` (one fused norm over every gradient) is finite exactly when both
+        are, so reading it is the step's only host sync (under DDP also one all-reduce of the verdict, that every
+        rank takes the same branch). Under fp16 the grad scaler itself skips inf gradients: the loss alone is
+        checked there."""
         optimizer.zero_grad(set_to_none=True)
-        finite = bool(torch.isfinite(loss).all())
+        self.manual_backward(loss)
+        loss, norm = loss.detach(), None
+        if getattr(self.trainer.precision_plugin, "scaler", None) is None:
+            grads = [p.grad for p in parameters if p.grad is not None]
+            norm = torch.nn.utils.get_total_norm(grads) if grads else None
+        finite = bool(torch.isfinite(loss if norm is None else loss + norm))
         if self.trainer.world_size > 1:  # every rank must take the same branch, or DDP's all-reduce waits forever
             finite = not self.trainer.strategy.reduce_boolean_decision(not finite, all=False)
-        where = " on at least one rank" if self.trainer.world_size > 1 else ""
-        problem = None if finite else f"{name} is {loss.detach().item()}{where}"
-        if problem is None:
-            self.manual_backward(loss)
-            grads = [p.grad for p in parameters if p.grad is not None]
-            # under fp16 the grad scaler itself skips inf gradients: only the loss is checked there
-            if grads and getattr(self.trainer.precision_plugin, "scaler", None) is None:
-                norm = torch.nn.utils.get_total_norm(grads)
-                if not torch.isfinite(norm):
-                    problem = f"the gradient of {name} has norm {norm.item()}"
-        if problem is None:
+        if finite:
             return True
+        optimizer.zero_grad(set_to_none=True)
         if self.nonfinite == "stop":
+            if not torch.isfinite(loss):
+                problem = f"{name} is {loss.item()}"
+            elif norm is not None and not torch.isfinite(norm):
+                problem = f"the gradient of {name} has norm {norm.item()}"
+            else:
+                problem = f"{name} (loss {loss.item()}) or its gradient is not finite"
+            problem += " on at least one rank" if self.trainer.world_size > 1 else ""
             checkpoint = getattr(self.trainer.checkpoint_callback, "last_model_path", "") or getattr(
                 self.trainer.checkpoint_callback, "best_model_path", ""
             )
@@ -275,7 +301,6 @@ class GANModule(LightningModule):
                 f"step {self.global_step + 1}: {problem}; stopped before updating ({kept}). Lower the learning rates, "
                 "or pass --model.nonfinite skip to drop such updates and go on"
             )
-        optimizer.zero_grad(set_to_none=True)
         self.skipped_updates += 1
         return False
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import islice
 
 import torch
 import torch.distributed as dist
@@ -50,11 +51,15 @@ class FeaturesThenHead(nn.Module):
 
     def features(self, x: Tensor) -> Tensor:
         check_shape(x, (None, *self.input_shape), f"{type(self).__name__} input x")
-        return self.net[: self.num_feature_layers](x)
+        # layer by layer: slicing ``net`` would build a new Sequential at every call
+        for layer in islice(self.net, self.num_feature_layers):
+            x = layer(x)
+        return x
 
     def head(self, features: Tensor) -> Tensor:
-        logits = self.net[self.num_feature_layers :](features)
-        return logits.squeeze(1) if self.outputs == 1 else logits
+        for layer in islice(self.net, self.num_feature_layers, None):
+            features = layer(features)
+        return features.squeeze(1) if self.outputs == 1 else features
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.features(x))

@@ -133,6 +133,24 @@ def test_losses_are_logged_per_network(tmp_path):
     assert {"train/d/loss", "train/d/accuracy", "train/g/loss"} <= set(metrics)
 
 
+def test_values_are_logged_only_where_the_loggers_write_them(tmp_path):
+    """Every ``log_every_n_steps``-th batch, as Lightning writes them, each row with D's values of its batch and
+    G's of its latest step."""
+    import csv
+
+    from lightning.pytorch.loggers import CSVLogger
+
+    model, calls = tiny_gan(n_critic=3), []
+    log_dict = model.log_dict
+    model.log_dict = lambda logs, **kwargs: calls.append(model.global_step) or log_dict(logs, **kwargs)
+    trainer = tiny_trainer(tmp_path, max_steps=11, logger=CSVLogger(tmp_path), log_every_n_steps=4, limit_val_batches=0)
+    trainer.fit(model, tiny_toy())
+    assert calls == [4, 8]  # 1-based batch numbers; no logging call on the other batches
+    rows = list(csv.DictReader(open(next(tmp_path.rglob("metrics.csv")))))
+    assert [int(row["step"]) for row in rows] == [3, 7]  # Lightning's 0-based x-axis
+    assert all(row["train/d/loss"] and row["train/g/loss"] for row in rows)  # G stepped at batches 3 and 6
+
+
 def test_checkpoint_of_another_model_is_refused(tmp_path):
     from lit_gans import DCGAN
 

@@ -279,3 +279,28 @@ def test_every_config_parses(config, capsys, monkeypatch):
     assert exit_info.value.code == 0
     printed = yaml.safe_load(capsys.readouterr().out)
     assert printed["model"]["class_path"].startswith("lit_gans.")
+
+
+LATENT_MODELS = ["GAN", "DCGAN", "LSGAN", "WGAN", "WGANGP", "WGANDiv", "DRAGAN", "SNGAN", "SAGAN"]
+CONDITIONAL_MODELS = ["CGAN", "ACGAN", "InfoGAN", "SGAN"]
+
+
+@pytest.mark.parametrize("model", LATENT_MODELS + CONDITIONAL_MODELS)
+def test_every_model_alone_trains_its_offline_preset(tmp_path, monkeypatch, capsys, model):
+    """``fit --model NAME`` with no data trains the model's Shapes preset (upright large shapes, EMA of G); tiny
+    overrides of the preset's sizes and length make it a two-step run."""
+    monkeypatch.chdir(tmp_path)  # the preset is found from any folder
+    nets = ["--model.g_hidden=[8]", "--model.d_hidden=[8]"] if model == "GAN" else ["--model.g_features=4"]
+    nets += [] if model == "GAN" else ["--model.d_features=4"]
+    tiny = [*nets, "--data.num_train=64", "--data.num_val=8", "--data.image_size=16", "--data.batch_size=8"]
+    if model == "SGAN":
+        tiny.append("--data.labels_per_class=2")
+    short = ["--trainer.max_steps=2", "--trainer.val_check_interval=2", "--trainer.limit_val_batches=1", *QUIET]
+    with pytest.raises(SystemExit):
+        main(["fit", "--model", model, *tiny, *short, "--print_config"])
+    config = yaml.safe_load(capsys.readouterr().out)
+    assert config["model"]["class_path"] == f"lit_gans.{model}" and config["data"]["class_path"] == "datamodules.Shapes"
+    assert config["model"]["init_args"]["ema_decay"] == 0.99 and config["data"]["init_args"]["rotate"] is False
+    assert config["data"]["init_args"]["image_size"] == 16  # the overrides win over the preset
+    main(["fit", "--model", model, *tiny, *short, f"--trainer.default_root_dir={tmp_path}"])
+    assert list(tmp_path.rglob("last.ckpt")) and list(tmp_path.rglob("samples_*.png"))

@@ -28,10 +28,12 @@ def test_the_console_script_is_the_cli():
 
 
 def test_every_preset_ships_inside_the_package():
-    """Pix2Pix's and CycleGAN's offline presets resolve inside ``lit_gans`` (an installed copy has no clone), and the
+    """Every model's offline preset resolves inside ``lit_gans`` (an installed copy has no clone), and the
     wheel's package-data globs cover every preset file."""
-    presets = {cls.offline_preset for cls in offered_models().values() if cls.offline_preset}
-    assert presets and all((PACKAGE / preset).is_file() for preset in presets)
+    presets = {name: cls.offline_preset for name, cls in offered_models().items()}
+    assert all(presets.values()), [name for name, preset in presets.items() if not preset]  # every model has one
+    assert len(set(presets.values())) == len(presets)  # and each its own
+    assert all((PACKAGE / preset).is_file() for preset in presets.values())
     globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["lit_gans"]
     shipped = {path for pattern in globs for path in PACKAGE.glob(pattern)}
     assert shipped == set((PACKAGE / "configs").rglob("*.yaml"))

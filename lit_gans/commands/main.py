@@ -48,12 +48,12 @@ PACKAGE = Path(lit_gans.__file__).resolve().parent  # the presets ship inside it
 
 def registry_text() -> str:
     models, data, cli = offered_models(), offered_datamodules(), program()
-    with_presets = [name for name, cls in models.items() if getattr(cls, "offline_preset", None)]
+    without_presets = [name for name, cls in models.items() if not getattr(cls, "offline_preset", None)]
+    others = f" ({', '.join(without_presets)} have none: Shapes with their own defaults)" if without_presets else ""
     return (
         f"models (--model NAME): {', '.join(models)}. datamodules (--data NAME): {', '.join(data)}. "
         "Defaults: fit alone trains the demo, DCGAN on Shapes (drawn procedurally, no download); a model named "
-        f"without --data trains on its offline Shapes preset when it has one ({', '.join(with_presets)}), else on "
-        "Shapes with its own defaults. "
+        f"without --data trains its offline preset, a Shapes task that ends by itself{others}. "
         f"Sample from a checkpoint: {cli} sample --ckpt_path CKPT --num_samples N --output FILE(.pt|.png). "
         f"Translate images: {cli} translate --ckpt_path CKPT --input DIR_OR_IMAGE --output DIR. "
         f"Train a dataset classifier for FID/IS: {cli} classifier --data NAME ... --output FILE. "
@@ -245,9 +245,9 @@ def with_default_classes(args: list[str]) -> list[str]:
     """Put ``--model=DCGAN`` / ``--data=Shapes`` right after the subcommand when neither the command line nor a
     ``--config`` file names a class. (Not parser defaults: jsonargparse carries a default class's ``init_args`` over
     to the class the user picks, so ``--data MNIST`` would inherit Shapes' ``image_size``.) A model named without
-    data that has an ``offline_preset`` (DCGAN: the demo; Pix2Pix, CycleGAN: their data are not DCGAN's) gets that
-    preset as the first ``--config`` instead: its offline task, network sizes and training length, which later
-    arguments override; naming neither model nor data gets DCGAN's, the demo. A ``--ckpt_path`` with no class named
+    data gets its ``offline_preset`` (every model has one; DCGAN's is the demo) as the first ``--config``
+    instead: its offline task, network sizes and training length, which later arguments override; naming neither
+    model nor data gets DCGAN's, the demo. A ``--ckpt_path`` with no class named
     brings its run's own config (``config.yaml`` beside its ``checkpoints/``), or failing that the model and data
     classes it records."""
     if not args or args[0] not in LitGansCLI.subcommands():

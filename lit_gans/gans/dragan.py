@@ -10,7 +10,7 @@ equilibria that cause mode collapse (defaults lambda = 10, perturbation 0.5, Ada
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from torch import Tensor
 
@@ -45,6 +45,8 @@ class DRAGAN(GANModule):
         n_critic: D steps per G step (1).
         **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
+
+    offline_preset: ClassVar[str] = "configs/dragan_shapes.yaml"  # `fit --model DRAGAN` with no data
 
     def __init__(
         self,

@@ -12,7 +12,7 @@ through tanh in [-1, 1]; flat toy data (1D or 2D points) through a linear output
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from torch import Tensor
 
@@ -42,6 +42,8 @@ class GAN(NonSaturatingGAN):
         **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching, historical_averaging) and on to
             ``GANModule`` (num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite).
     """
+
+    offline_preset: ClassVar[str] = "configs/gan_shapes.yaml"  # `fit --model GAN` with no data
 
     def __init__(
         self,

@@ -12,7 +12,7 @@ cross-entropy.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from torch import Tensor
 
@@ -37,6 +37,8 @@ class LSGAN(GANModule):
         betas_d: D's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``: beta1 0.5).
         **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
+
+    offline_preset: ClassVar[str] = "configs/lsgan_shapes.yaml"  # `fit --model LSGAN` with no data
 
     def __init__(
         self,

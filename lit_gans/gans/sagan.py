@@ -13,7 +13,7 @@ On flat toy data there are no positions to attend over: the MLPs get spectral no
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from lit_gans.base import GANModule
 from lit_gans.gans.sngan import SNGAN
@@ -37,6 +37,8 @@ class SAGAN(GANModule):
         n_critic: D steps per G step (1 in the paper: TTUR replaces extra D steps).
         **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
+
+    offline_preset: ClassVar[str] = "configs/sagan_shapes.yaml"  # `fit --model SAGAN` with no data
 
     def __init__(
         self,

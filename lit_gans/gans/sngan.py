@@ -11,7 +11,7 @@ paper's setting for the hinge loss):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from torch import Tensor
 
@@ -37,6 +37,8 @@ class SNGAN(GANModule):
         n_critic: ``n_dis``, D steps per G step (5 in the paper's hinge-loss setting).
         **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
+
+    offline_preset: ClassVar[str] = "configs/sngan_shapes.yaml"  # `fit --model SNGAN` with no data
 
     def __init__(
         self,

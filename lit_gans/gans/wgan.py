@@ -14,7 +14,7 @@ steps before each of the first 25 G steps and before every 500th, so that G trai
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -46,6 +46,8 @@ class WGAN(GANModule):
         warmup_critic_steps: the critic steps of a warm-up G step (100 in the authors' code).
         **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
+
+    offline_preset: ClassVar[str] = "configs/wgan_shapes.yaml"  # `fit --model WGAN` with no data
 
     def __init__(
         self,

@@ -13,7 +13,7 @@ betas (0.5, 0.999): ``penalty_points="real_and_fake"`` and ``betas_*`` give that
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from torch import Tensor
 
@@ -50,6 +50,8 @@ class WGANDiv(GANModule):
         n_critic: critic steps per G step (5).
         **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
+
+    offline_preset: ClassVar[str] = "configs/wgan_div_shapes.yaml"  # `fit --model WGANDiv` with no data
 
     def __init__(
         self,

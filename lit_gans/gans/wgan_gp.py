@@ -13,7 +13,7 @@ conv critic uses layer normalization, as the paper suggests.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from torch import Tensor
 
@@ -45,6 +45,8 @@ class WGANGP(GANModule):
         n_critic: critic steps per G step (``n_critic = 5`` in Algorithm 1).
         **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
     """
+
+    offline_preset: ClassVar[str] = "configs/wgan_gp_shapes.yaml"  # `fit --model WGANGP` with no data
 
     def __init__(
         self,
