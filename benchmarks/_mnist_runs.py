@@ -146,7 +146,8 @@ def fit_and_score(
     start = time.perf_counter()
     run_cli(validate, run_dir / "validate.log")
     validate_seconds = time.perf_counter() - start
-    metrics_file = max((run_dir / "validate").glob("lightning_logs/version_*/metrics.jsonl"), key=os.path.getmtime)
+    # ``validate`` of a checkpoint inside a run folder appends its metrics to that run's metrics.jsonl
+    metrics_file = max(run_dir.rglob("metrics.jsonl"), key=os.path.getmtime)
     metrics = json.loads(metrics_file.read_text().splitlines()[-1])
     counters = torch.load(checkpoint, map_location="cpu", weights_only=True)["lit_gans"]
     return {

@@ -14,7 +14,8 @@ classifier of ``benchmarks/demo.py`` (``classifiers/shapes.pt``, trained there w
   and IS beside them;
 - CGAN, ACGAN: ``class_accuracy``, the share of 1,000 samples per shape that the classifier calls the requested shape;
 - InfoGAN: ``code_purity``, for 1,000 samples per value of the categorical code, the share of the most frequent
-  shape (1: each code value draws one shape; 1/3: the code ignores shape), averaged over the values;
+  shape (1: each code value draws one shape; a code that ignores the shape scores the largest shape share of the
+  samples, about 0.4), averaged over the values;
 - SGAN: ``accuracy``, D's shape classification of the 1,000 held-out real images (it saw 100 labels per class);
 - Pix2Pix, CycleGAN: the last validation's PSNR (dB), per-image colour error (8-bit levels) and, for CycleGAN,
   cycle error against the validation pairs' exact targets.

@@ -290,8 +290,8 @@ def test_every_model_alone_trains_its_offline_preset(tmp_path, monkeypatch, caps
     """``fit --model NAME`` with no data trains the model's Shapes preset (upright large shapes, EMA of G); tiny
     overrides of the preset's sizes and length make it a two-step run."""
     monkeypatch.chdir(tmp_path)  # the preset is found from any folder
-    nets = ["--model.g_hidden=[8]", "--model.d_hidden=[8]"] if model == "GAN" else ["--model.g_features=4"]
-    nets += [] if model == "GAN" else ["--model.d_features=4"]
+    mlp, conv = ["--model.g_hidden=[8]", "--model.d_hidden=[8]"], ["--model.g_features=4", "--model.d_features=4"]
+    nets = mlp if model == "GAN" else conv
     tiny = [*nets, "--data.num_train=64", "--data.num_val=8", "--data.image_size=16", "--data.batch_size=8"]
     if model == "SGAN":
         tiny.append("--data.labels_per_class=2")
