@@ -158,28 +158,23 @@ class GANDataModule(LightningDataModule):
         size = len(self.train_set)
         self._train_sampler = EpochShuffleSampler(size, self.order_seed(), keyed, self.batch_size if batched else None)
         self._apply_resume()
-        if batched:
-            return DataLoader(
-                BatchFetcher(self.train_set),
-                batch_size=None,
-                sampler=self._train_sampler,
-                collate_fn=as_batch,
-                num_workers=self.num_workers,
-                persistent_workers=self.num_workers > 0,
-                generator=torch.Generator().manual_seed(self.order_seed()),
-            )
+        if batched:  # the sampler yields whole batches: no batching, no collation in the loader
+            return self._loader(BatchFetcher(self.train_set), self._train_sampler, drop_last=False, batched=True)
         # drop_last: BatchNorm needs more than one sample, and every step sees a full batch
         return self._loader(self.train_set, self._train_sampler, drop_last=True)
 
     def val_dataloader(self) -> DataLoader:
         return self._loader(self.val_set, None, drop_last=False)
 
-    def _loader(self, dataset: Dataset, sampler: Sampler | None, drop_last: bool) -> DataLoader:
+    def _loader(self, dataset: Dataset, sampler: Sampler | None, drop_last: bool, batched: bool = False) -> DataLoader:
+        """A loader of ``batch_size`` items, or, ``batched``, of the batches ``sampler`` yields whole (the sampler
+        drops the last incomplete one)."""
         return DataLoader(
             dataset,
-            batch_size=self.batch_size,
+            batch_size=None if batched else self.batch_size,
             sampler=sampler,
             drop_last=drop_last,
+            collate_fn=as_batch if batched else None,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
             # workers' seeds come from this generator, not from the global RNG that the training steps draw from
