@@ -24,8 +24,8 @@ from torch import Tensor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lit_gans.commands.checkpoints import load_gan  # noqa: E402
 from datamodules import MNIST  # noqa: E402
+from lit_gans.commands.checkpoints import load_gan  # noqa: E402
 from lit_gans.metrics import ClassifierFeatures  # noqa: E402
 
 

@@ -147,7 +147,9 @@ def main() -> None:
         plain = hand_written(data, new_model, steps, args.warmup)
         lit = lit_gans(data, new_model, logs, steps, args.warmup, log_dir)
         rounds.append({"hand_written": round(plain, 2), "lit_gans": round(lit, 2), "ratio": round(lit / plain, 4)})
-        print(f"round {index + 1}: hand-written {plain:.1f} steps/s, lit-gans {lit:.1f} steps/s, ratio {lit / plain:.3f}")
+        print(
+            f"round {index + 1}: hand-written {plain:.1f} steps/s, lit-gans {lit:.1f} steps/s, ratio {lit / plain:.3f}"
+        )
     median = statistics.median(r["ratio"] for r in rounds)
     print(f"median ratio lit-gans / hand-written: {median:.3f}")
     if args.json:

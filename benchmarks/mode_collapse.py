@@ -41,6 +41,7 @@ def run_one(job: dict) -> dict:
 
     import lit_gans
     from datamodules import Toy
+    from lit_gans.base import eval_mode
     from lit_gans.metrics import mode_collapse_metrics
 
     torch.set_num_threads(1)
@@ -48,13 +49,27 @@ def run_one(job: dict) -> dict:
     data = Toy(job["dataset"], num_train=100_000, num_val=2_500, seed=job["seed"], batch_size=job["batch_size"])
     name, options = VARIANTS.get(job["model"], (job["model"], {}))
     model = getattr(lit_gans, name)(
-        data_shape=data.data_shape, g_hidden=tuple(job["g_hidden"]), d_hidden=tuple(job["d_hidden"]), **options
+        data_shape=data.data_shape,
+        g_hidden=tuple(job["g_hidden"]),
+        d_hidden=tuple(job["d_hidden"]),
+        ema_decay=job["ema_decay"],
+        **options,
     )
 
-    def score() -> dict:
-        samples = model.sample(2_500, generator=torch.Generator().manual_seed(10_000 + job["seed"]))
+    def score_net(net: torch.nn.Module) -> dict:
+        latent = model.sample_latent(2_500, generator=torch.Generator().manual_seed(10_000 + job["seed"]))
+        with torch.no_grad(), eval_mode(net):
+            samples = model.generate(latent, net)
         metrics = mode_collapse_metrics(samples, data.distribution.modes, data.distribution.std)
         return {k: float(v) for k, v in metrics.items()}
+
+    def score() -> dict:
+        """The sampling G's scores (the EMA copy when ``ema_decay`` > 0), and the trained G's under
+        ``without_ema`` when they differ: the same latents, so the two are compared sample for sample."""
+        scores = score_net(model.sampling_generator)
+        if model.sampling_generator is not model.generator:
+            scores["without_ema"] = score_net(model.generator)
+        return scores
 
     trajectory = []
 
@@ -65,6 +80,7 @@ def run_one(job: dict) -> dict:
 
     trainer = Trainer(
         accelerator="cpu",
+        max_epochs=-1,
         max_steps=job["batches"],
         callbacks=[ScoreAlong()],
         logger=False,
@@ -90,16 +106,22 @@ def table(results: list[dict], datasets: list[str], models: list[str]) -> str:
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for model in models:
-            rows = [r for r in results if r["model"] == model and r["dataset"] == dataset]
-            if not rows:
+            runs = [r for r in results if r["model"] == model and r["dataset"] == dataset]
+            if not runs:
                 continue
-            modes = [r["modes"] for r in rows]
-            lines.append(
-                f"| {model} | {rows[0]['g_steps']:,} | {statistics.mean(modes):.1f} ({min(modes):.0f}) "
-                f"| {100 * statistics.mean(r['high_quality'] for r in rows):.1f}% "
-                f"| {statistics.mean(r['reverse_kl'] for r in rows):.3f} | {len(rows)} "
-                f"| {statistics.mean(r['seconds'] for r in rows):.0f} |"
-            )
+            versions = [(model, runs)]
+            if "without_ema" in runs[0]:
+                versions = [(f"{model} (EMA G)", runs), (f"{model} (trained G)", [r["without_ema"] for r in runs])]
+            for label, rows in versions:
+                modes = [r["modes"] for r in rows]
+                lines.append(
+                    f"| {label} | {runs[0]['g_steps']:,} | {statistics.mean(modes):.1f} ({min(modes):.0f}) "
+                    f"| {100 * statistics.mean(r['high_quality'] for r in rows):.1f}% "
+                    f"(min {100 * min(r['high_quality'] for r in rows):.1f}%) "
+                    f"| {statistics.mean(r['reverse_kl'] for r in rows):.3f} "
+                    f"(max {max(r['reverse_kl'] for r in rows):.3f}) | {len(rows)} "
+                    f"| {statistics.mean(r['seconds'] for r in runs):.0f} |"
+                )
     return "\n".join(lines)
 
 
@@ -113,6 +135,9 @@ def main() -> None:
     parser.add_argument("--g_hidden", nargs="+", type=int, default=[128, 128, 128])
     parser.add_argument("--d_hidden", nargs="+", type=int, default=[128, 128, 128])
     parser.add_argument("--evals", type=int, default=5, help="scores taken along each run (the JSON's trajectory)")
+    parser.add_argument(
+        "--ema_decay", type=float, default=0.0, help="EMA of G (0: off); > 0 scores the EMA copy and the trained G"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="benchmarks/out/mode_collapse.json")
     args = parser.parse_args()
@@ -126,6 +151,7 @@ def main() -> None:
             "g_hidden": args.g_hidden,
             "d_hidden": args.d_hidden,
             "evals": args.evals,
+            "ema_decay": args.ema_decay,
         }
         for d in args.datasets
         for m in args.models

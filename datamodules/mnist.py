@@ -121,7 +121,11 @@ class MNIST(GANDataModule):
         root: torchvision's layout (``<root>/MNIST/raw/``) or a folder with the idx files (gzipped or not).
         split: which split to train on; ``test`` when that is all there is.
         download: fetch the files into ``<root>/MNIST/raw`` when the split is missing (needs internet).
-        image_size: resize from 28 (bilinear, antialiased) when different, e.g. 32 or 64 for DCGAN.
+        image_size: the side of the images: 28 as stored; 32 pads a black border of 2 pixels (the digit keeps its
+            scale, the LeNet convention; what the growing and multi-scale GANs' power-of-two sizes need); any other
+            size is a bilinear, antialiased resize (e.g. 64 for DCGAN). ``resize`` overrides the choice.
+        resize: ``auto`` (pad to 32, resize otherwise), ``pad`` (a centred black border, sizes from 28) or
+            ``bilinear``.
         val_size: the last ``val_size`` images of the split are held out for validation.
         labels_per_class: the semi-supervised setting (``SGAN``): training items become ``(x, x_labelled,
             y_labelled)``, only this many labels per class kept (chosen with ``labelled_seed``); validation keeps
@@ -136,6 +140,7 @@ class MNIST(GANDataModule):
         split: Literal["train", "test"] = "train",
         download: bool = False,
         image_size: int = 28,
+        resize: Literal["auto", "pad", "bilinear"] = "auto",
         val_size: int = 1_000,
         batch_size: int = 64,
         num_workers: int = 0,
@@ -148,7 +153,12 @@ class MNIST(GANDataModule):
             raise LitGansError(f"MNIST split must be 'train' or 'test', got {split!r}")
         self.save_hyperparameters()
         self.root, self.split, self.download = root, split, download
+        if resize not in ("auto", "pad", "bilinear"):
+            raise LitGansError(f"MNIST resize must be 'auto', 'pad' or 'bilinear', got {resize!r}")
+        if (resize == "pad" or (resize == "auto" and image_size == 32)) and image_size < 28:
+            raise LitGansError(f"MNIST cannot pad 28x28 digits to {image_size}: use resize='bilinear'")
         self.image_size, self.val_size = image_size, val_size
+        self.pad = resize == "pad" or (resize == "auto" and image_size == 32)
         self.labels_per_class, self.labelled_seed = labels_per_class, labelled_seed
 
     @property
@@ -163,7 +173,9 @@ class MNIST(GANDataModule):
         if self.train_set is not None:
             return
         images, labels = load_mnist(self.root, self.split)
-        if self.image_size != 28:
+        if self.pad and self.image_size != 28:
+            images = pad_uint8(images, self.image_size)
+        elif self.image_size != 28:
             images = resize_uint8(images, self.image_size)
         if not 0 < self.val_size < len(images):
             raise LitGansError(f"MNIST val_size must be between 1 and {len(images) - 1}, got {self.val_size}")
@@ -174,6 +186,14 @@ class MNIST(GANDataModule):
             self.train_set = SemiSupervisedDataset(
                 self.train_set, labels[:cut], self.labels_per_class, self.labelled_seed
             )
+
+
+def pad_uint8(images: Tensor, size: int) -> Tensor:
+    """``uint8 [N, C, H, W]`` centred in a black ``[N, C, size, size]`` (an odd margin puts the extra row and column
+    at the bottom and right)."""
+    top, left = (size - images.shape[-2]) // 2, (size - images.shape[-1]) // 2
+    padding = (left, size - images.shape[-1] - left, top, size - images.shape[-2] - top)
+    return F.pad(images, padding, value=0)
 
 
 def resize_uint8(images: Tensor, size: int, chunk: int = 2048) -> Tensor:

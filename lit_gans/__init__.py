@@ -13,6 +13,7 @@ from lit_gans.gans import (
     DRAGAN,
     GAN,
     LSGAN,
+    MSGGAN,
     SAGAN,
     SGAN,
     SNGAN,
@@ -21,6 +22,7 @@ from lit_gans.gans import (
     CycleGAN,
     InfoGAN,
     Pix2Pix,
+    ProGAN,
     WGANDiv,
 )
 from lit_gans.improved import NonSaturatingGAN
@@ -38,8 +40,10 @@ __all__ = [
     "GANModule",
     "LSGAN",
     "LitGansError",
+    "MSGGAN",
     "NonSaturatingGAN",
     "Pix2Pix",
+    "ProGAN",
     "SAGAN",
     "SNGAN",
     "TranslationGAN",

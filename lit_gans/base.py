@@ -28,7 +28,7 @@ optimizer step, so a D and a G step would count two; the G step is therefore tak
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar, Literal
 
@@ -36,11 +36,27 @@ import torch
 import torch.distributed as dist
 from lightning.pytorch import LightningModule
 from lightning.pytorch.core.optimizer import LightningOptimizer
+from lightning_utilities.core.apply_func import apply_to_collection
 from torch import Tensor, nn
 
 from lit_gans.ema import ema_copy, ema_update_
 from lit_gans.errors import LitGansError
 from lit_gans.rng import offset_seed_for_rank, rng_state, set_rng_state
+
+
+def uncompiled(module: nn.Module) -> Callable[..., Any]:
+    """``module``'s own call (hooks included), past an in-place ``torch.compile`` (``compile_networks``): for the
+    gradient penalties' double backward through D, which compiled graphs (AOT autograd) do not support."""
+    return module._call_impl
+
+
+def images_channels_last(batch: Any) -> Any:
+    """``batch`` with its 4-D float tensors (images ``[B, C, H, W]``) in the channels-last memory layout."""
+    return apply_to_collection(
+        batch,
+        Tensor,
+        lambda t: t.contiguous(memory_format=torch.channels_last) if t.dim() == 4 and t.is_floating_point() else t,
+    )
 
 
 class NonFiniteLossError(LitGansError):
@@ -82,6 +98,11 @@ class GANModule(LightningModule):
         nonfinite: what a NaN/inf loss or gradient does: ``stop`` raises ``NonFiniteLossError`` naming the step and
             the loss before anything is updated or saved (the last checkpoint stays the last good one); ``skip``
             drops that update, counts it in ``train/skipped_updates`` and goes on.
+        compile_networks: ``torch.compile`` every trained network (G and D, each of CycleGAN's) in place when
+            fitting starts, so checkpoints keep their keys; the first steps pay the compilation. Off by default:
+            on the CPU it made DCGAN no faster (benchmarks/README.md, "Compile and channels-last").
+        channels_last: keep conv weights and 4-D image batches in the channels-last (NHWC) memory layout, which
+            tensor cores prefer; a no-op for MLPs. Off by default, for the same reason.
     """
 
     optimizer_class: ClassVar[type[torch.optim.Optimizer]] = torch.optim.Adam
@@ -106,6 +127,8 @@ class GANModule(LightningModule):
         fixed_noise_seed: int = 0,
         ema_decay: float = 0.0,
         nonfinite: Literal["stop", "skip"] = "stop",
+        compile_networks: bool = False,
+        channels_last: bool = False,
     ) -> None:
         super().__init__()
         if not 0.0 <= ema_decay < 1.0:
@@ -122,6 +145,7 @@ class GANModule(LightningModule):
         self.betas_g, self.betas_d = tuple(betas_g), tuple(betas_d)
         self.n_critic = n_critic
         self.ema_decay, self.nonfinite = ema_decay, nonfinite
+        self.compile_networks, self.channels_last = compile_networks, channels_last
         self.fixed_noise_seed = fixed_noise_seed
         self.d_steps = 0  # D steps taken so far, skipped ones included (saved in checkpoints)
         self.g_steps = 0  # G steps taken so far
@@ -153,6 +177,14 @@ class GANModule(LightningModule):
 
     def after_g_step(self) -> None:
         """Runs after every G update (e.g. historical averaging's running mean)."""
+
+    def current_ema_decay(self) -> float:
+        """The EMA decay of this G step: ``ema_decay``; a model with phases may shorten it (ProGAN)."""
+        return self.ema_decay
+
+    def progress_logs(self) -> dict[str, Tensor]:
+        """Values a model logs with the losses besides its objectives' (ProGAN: resolution, alpha, phase)."""
+        return {}
 
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """``z ~ N(0, I)``, ``[n, z_dim]``, on the module's device."""
@@ -188,8 +220,24 @@ class GANModule(LightningModule):
         """Adds ``generator_ema``, G's EMA copy, once G exists (subclasses build G after the base constructor).
         Lightning calls this before it restores a checkpoint or wraps the module in DDP, and so does
         ``load_from_checkpoint``."""
+        if self.channels_last:
+            self.to(memory_format=torch.channels_last)  # 4-D weights only; parameters stay the same objects
         if self.ema_decay > 0 and not hasattr(self, "generator_ema"):
             self.generator_ema = ema_copy(self.generator)
+
+    def trained_networks(self) -> list[nn.Module]:
+        """The networks the optimizers train: G and D, or the members of a ``ModuleDict`` of them (CycleGAN's)."""
+        networks = []
+        for net in (self.generator, self.discriminator):
+            networks += list(net.values()) if isinstance(net, nn.ModuleDict) else [net]
+        return networks
+
+    def on_fit_start(self) -> None:
+        # in place (``nn.Module.compile``): the state-dict keys, the optimizers' parameters and the EMA copy (made
+        # before, left uncompiled: it only samples) stay as they are
+        if self.compile_networks:
+            for net in self.trained_networks():
+                net.compile()
 
     @property
     def sampling_generator(self) -> nn.Module:
@@ -211,6 +259,8 @@ class GANModule(LightningModule):
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
         opt_g, opt_d = self.optimizers()
+        if self.channels_last:
+            batch = images_channels_last(batch)
 
         with self.toggled_optimizer(opt_d):
             d_out = self.d_step(batch)
@@ -229,7 +279,7 @@ class GANModule(LightningModule):
             self.after_g_step()
             self.g_steps += 1
             if updated and hasattr(self, "generator_ema"):
-                ema_update_(self.generator_ema, self.generator, self.ema_decay)
+                ema_update_(self.generator_ema, self.generator, self.current_ema_decay())
             self._last_g_out = {name: value.detach() for name, value in g_out.items()}
 
         if self._logging_step():
@@ -249,6 +299,7 @@ class GANModule(LightningModule):
         logs = {f"train/d/{name}": value.detach() for name, value in d_out.items()}
         if g_out is not None:
             logs.update({f"train/g/{name}": value for name, value in g_out.items()})
+        logs.update(self.progress_logs())
         if self.nonfinite == "skip":
             logs["train/skipped_updates"] = torch.tensor(float(self.skipped_updates))
         self.log_dict(logs, prog_bar=False)
@@ -325,6 +376,10 @@ class GANModule(LightningModule):
         with eval_mode(net):
             conditions = {name: value.to(self.device) for name, value in conditions.items()}
             return self.generate(latent.to(self.device), net, **conditions)
+
+    def sampling_note(self) -> str | None:
+        """A caveat that ``cli.py sample`` prints with the samples (ProGAN's mid-growth checkpoints), or None."""
+        return None
 
     def sample_fixed(self) -> Tensor:
         """Samples from the fixed latent batch (the same ``z`` and conditions at every call, for grids over

@@ -38,7 +38,7 @@ class NonSaturatingGAN(GANModule):
         historical_averaging: ``w``, the weight of the penalty ``w ||theta - (1/t) sum_i theta[i]||^2`` (s.3.3)
             added to each player's cost, pulling its parameters towards their running mean; 0 (default): off.
         **kwargs: go to ``GANModule`` (z_dim, lr_g, lr_d, betas_g, betas_d, n_critic, num_fixed_samples,
-            fixed_noise_seed, ema_decay, nonfinite).
+            fixed_noise_seed, ema_decay, nonfinite, compile_networks, channels_last).
     """
 
     registry_base: ClassVar[bool] = True  # a base to build on: the CLI does not offer it as a model

@@ -292,3 +292,78 @@ def data_dependent_init_(net: nn.Module, x: Tensor) -> Tensor:
     once (the statistics are all-reduced). Returns ``net(x)`` with the new weights."""
     with flag_layers([m for m in net.modules() if isinstance(m, WeightNormLinear)], "initializing"):
         return net(x)
+
+
+class EqualizedLinear(nn.Module):
+    """ProGAN's equalized learning rate (Karras 2018, s.4.1) for a dense layer: ``w ~ N(0, 1)`` stored, scaled at
+    run time by ``c = gain / sqrt(fan_in)`` (He's constant), so Adam's scale-invariant steps move every layer at the
+    same relative speed. Bias initialised to 0."""
+
+    def __init__(self, in_features: int, out_features: int, gain: float = 2**0.5) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_features, in_features))
+        self.bias = nn.Parameter(torch.zeros(out_features))
+        self.scale = gain / in_features**0.5
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight * self.scale, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"{self.weight.shape[1]}, {self.weight.shape[0]}, scale={self.scale:.4g}"
+
+
+class EqualizedConv2d(nn.Module):
+    """A ``kernel x kernel`` convolution (stride 1, 'same' padding) with the equalized learning rate of
+    ``EqualizedLinear``: ``fan_in = in_channels * kernel^2``."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel: int, gain: float = 2**0.5) -> None:
+        super().__init__()
+        if kernel % 2 != 1:
+            raise LitGansError(f"EqualizedConv2d needs an odd kernel ('same' padding), got {kernel}")
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel, kernel))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        self.scale = gain / (in_channels * kernel * kernel) ** 0.5
+        self.padding = kernel // 2
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv2d(x, self.weight * self.scale, self.bias, padding=self.padding)
+
+    def extra_repr(self) -> str:
+        out_channels, in_channels, kernel, _ = self.weight.shape
+        return f"{in_channels}, {out_channels}, kernel={kernel}, scale={self.scale:.4g}"
+
+
+class PixelNorm(nn.Module):
+    """ProGAN's pixelwise feature vector normalization (s.4.2): ``b = a / sqrt(mean_j a_j^2 + eps)`` over the
+    channels ``j`` at every pixel (``[N, C, H, W]``) or over the features of a vector (``[N, C]``)."""
+
+    def __init__(self, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.eps = eps
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x * torch.rsqrt(x.square().mean(dim=1, keepdim=True) + self.eps)
+
+
+class MinibatchStdDev(nn.Module):
+    """ProGAN's minibatch standard deviation (s.3; the official code's group form): split the batch into groups
+    of ``group_size``, take each feature's standard deviation over a group, average it over features and pixels,
+    and append that one number per group as a constant extra channel: ``[N, C, H, W] -> [N, C + 1, H, W]``. A batch
+    not divisible by ``group_size`` uses the largest group size that divides it."""
+
+    def __init__(self, group_size: int = 4, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.group_size, self.eps = group_size, eps
+
+    def forward(self, x: Tensor) -> Tensor:
+        n, c, h, w = x.shape
+        group = min(self.group_size, n)
+        while n % group:
+            group -= 1
+        y = x.view(group, n // group, c, h, w)  # [G, M, C, H, W]: sample i is in group i % M
+        std = (y.var(dim=0, unbiased=False) + self.eps).sqrt()  # [M, C, H, W]
+        std = std.mean(dim=(1, 2, 3)).view(1, n // group, 1, 1, 1)  # [1, M, 1, 1, 1]
+        return torch.cat([x, std.expand(group, -1, 1, h, w).reshape(n, 1, h, w)], dim=1)
+
+    def extra_repr(self) -> str:
+        return f"group_size={self.group_size}"

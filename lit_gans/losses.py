@@ -127,3 +127,21 @@ def cycle_consistency_loss(x: Tensor, x_cycled: Tensor, y: Tensor, y_cycled: Ten
 def identity_mapping_loss(x: Tensor, f_of_x: Tensor, y: Tensor, g_of_y: Tensor) -> Tensor:
     # L_identity = E|G(y) - y|_1 + E|F(x) - x|_1   (Zhu 2017, s.5.2, after Taigman 2017)
     return l1_distance(g_of_y, y) + l1_distance(f_of_x, x)
+
+
+def drift_penalty(real: Tensor) -> Tensor:
+    """ProGAN's drift term (s.A.1): ``E[D(x)^2]`` on real scores, weighted by ``epsilon_drift`` = 0.001 in the
+    critic's loss, keeps the Wasserstein critic's outputs from drifting far from 0."""
+    return real.square().mean()
+
+
+def relativistic_average_hinge_d_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """Relativistic average hinge (Jolicoeur-Martineau 2018), D's side: ``E[max(0, 1 - (D(x) - E D(G(z))))] +
+    E[max(0, 1 + (D(G(z)) - E D(x)))]`` on raw scores."""
+    return F.relu(1 - (real - fake.mean())).mean() + F.relu(1 + (fake - real.mean())).mean()
+
+
+def relativistic_average_hinge_g_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """The same with the roles swapped (G also sees the real scores): ``E[max(0, 1 + (D(x) - E D(G(z))))] +
+    E[max(0, 1 - (D(G(z)) - E D(x)))]``."""
+    return F.relu(1 + (real - fake.mean())).mean() + F.relu(1 - (fake - real.mean())).mean()

@@ -5,7 +5,7 @@ detached: no gradient reaches G)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 
 import torch
@@ -43,6 +43,22 @@ def gradient_penalty(critic: Critic, real: Tensor, fake: Tensor, target: float =
     alpha = per_sample_uniform(real)
     interpolates = alpha * real.detach() + (1 - alpha) * fake.detach()
     return (input_gradient_norm(critic, interpolates) - target).square().mean()
+
+
+def multiscale_gradient_penalty(
+    critic: Callable[[list[Tensor]], Tensor], reals: Sequence[Tensor], fakes: Sequence[Tensor], target: float = 1.0
+) -> Tensor:
+    """WGAN-GP for a critic of several scales (MSG-GAN's D takes ``[x_4, ..., x_full]``): one ``alpha ~ U[0, 1]``
+    per sample, shared by its scales, so every ``x_hat_s = alpha x_s + (1 - alpha) G(z)_s`` lies on the same line
+    between a real and a fake sample; ``||grad||`` is the norm of the gradient with respect to all the scales
+    together. (Drawing ``alpha`` per scale, as BMSG-GAN's code would, penalises points no sample pair spans.)"""
+    alpha = per_sample_uniform(reals[0])
+    interpolates = [
+        (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True) for real, fake in zip(reals, fakes)
+    ]
+    gradients = torch.autograd.grad(critic(interpolates).sum(), interpolates, create_graph=True)
+    norm = torch.cat([gradient.flatten(1) for gradient in gradients], dim=1).norm(2, dim=1)
+    return (norm - target).square().mean()
 
 
 def dragan_penalty(critic: Critic, real: Tensor, perturbation: float = 0.5, target: float = 1.0) -> Tensor:

@@ -304,3 +304,22 @@ def test_every_model_alone_trains_its_offline_preset(tmp_path, monkeypatch, caps
     assert config["data"]["init_args"]["image_size"] == 16  # the overrides win over the preset
     main(["fit", "--model", model, *tiny, *short, f"--trainer.default_root_dir={tmp_path}"])
     assert list(tmp_path.rglob("last.ckpt")) and list(tmp_path.rglob("samples_*.png"))
+
+
+@pytest.mark.parametrize("model", ["ProGAN", "MSGGAN"])
+def test_growing_and_multiscale_models_alone_train_their_offline_preset(tmp_path, monkeypatch, capsys, model):
+    """``fit --model ProGAN`` / ``MSGGAN`` with no data train their Shapes preset at 32x32 (here 16x16, tiny nets,
+    ProGAN's phases a batch long so that it grows within the run)."""
+    monkeypatch.chdir(tmp_path)
+    tiny = ["--model.z_dim=8", "--model.fmap_base=32", "--model.fmap_max=8", "--data.num_train=64", "--data.num_val=8"]
+    tiny += ["--data.image_size=16", "--data.batch_size=8"]
+    if model == "ProGAN":
+        tiny += ["--model.stabilise_kimg=0.008", "--model.fade_kimg=0.008"]
+    short = ["--trainer.max_steps=4", "--trainer.val_check_interval=2", "--trainer.limit_val_batches=1", *QUIET]
+    with pytest.raises(SystemExit):
+        main(["fit", "--model", model, *tiny, *short, "--print_config"])
+    config = yaml.safe_load(capsys.readouterr().out)
+    assert config["model"]["class_path"] == f"lit_gans.{model}" and config["data"]["class_path"] == "datamodules.Shapes"
+    assert config["model"]["init_args"]["ema_decay"] == 0.999 and config["model"]["init_args"]["fmap_max"] == 8
+    main(["fit", "--model", model, *tiny, *short, f"--trainer.default_root_dir={tmp_path}"])
+    assert list(tmp_path.rglob("last.ckpt")) and list(tmp_path.rglob("samples_*.png"))

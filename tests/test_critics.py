@@ -15,6 +15,7 @@ from torch import Tensor
 
 import lit_gans
 from datamodules import Shapes
+from lit_gans.gans.msggan import image_pyramid
 from lit_gans.regularizers import input_gradient_norm
 from tests.gans.test_smoke import CASES
 
@@ -34,6 +35,8 @@ def critic_scores(model: lit_gans.GANModule, images: Tensor) -> list[Tensor]:
         return [model.D(condition, images).reshape(len(images), -1)]
     if isinstance(model, lit_gans.CGAN):
         return [D(images, labels).reshape(len(images), -1)]
+    if isinstance(model, lit_gans.MSGGAN):  # every scale of the images, average-pooled
+        return [model.critic(image_pyramid(images, model.num_levels)).reshape(len(images), -1)]
     if isinstance(model, (lit_gans.ACGAN, lit_gans.InfoGAN)):
         source, auxiliary = D(images)
         return [source.reshape(len(images), -1), auxiliary.reshape(len(images), -1)]

@@ -75,4 +75,7 @@ def sample_command(argv: list[str]) -> None:
         write_png(image_grid(samples, nrow), output)
     else:
         write_png(toy_plot(samples, title=f"{type(model).__name__}: {args.num_samples} samples"), output)
+    note = model.sampling_note()
+    if note:
+        print(f"note: {note}")
     print(f"wrote {tuple(samples.shape)} samples to {output}")

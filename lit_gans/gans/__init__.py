@@ -8,7 +8,9 @@ from lit_gans.gans.dragan import DRAGAN
 from lit_gans.gans.gan import GAN
 from lit_gans.gans.infogan import InfoGAN
 from lit_gans.gans.lsgan import LSGAN
+from lit_gans.gans.msggan import MSGGAN
 from lit_gans.gans.pix2pix import Pix2Pix
+from lit_gans.gans.progan import ProGAN
 from lit_gans.gans.sagan import SAGAN
 from lit_gans.gans.sgan import SGAN
 from lit_gans.gans.sngan import SNGAN
@@ -25,7 +27,9 @@ __all__ = [
     "GAN",
     "InfoGAN",
     "LSGAN",
+    "MSGGAN",
     "Pix2Pix",
+    "ProGAN",
     "SAGAN",
     "SGAN",
     "SNGAN",

@@ -59,7 +59,7 @@ class CycleGAN(TranslationGAN):
         lr_d: the Adam learning rate of both discriminators, D_X and D_Y (2e-4), before the decay.
         betas_g: the generators' Adam ``(beta1, beta2)`` (``(0.5, 0.999)`` as in the paper's code).
         betas_d: the discriminators' Adam ``(beta1, beta2)`` (``(0.5, 0.999)``).
-        **kwargs: go to ``GANModule``: ema_decay, nonfinite.
+        **kwargs: go to ``GANModule``: ema_decay, nonfinite, compile_networks, channels_last.
     """
 
     bidirectional: ClassVar[bool] = True

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from torch import Tensor
 
-from lit_gans.base import GANModule
+from lit_gans.base import GANModule, uncompiled
 from lit_gans.losses import discriminator_accuracy, non_saturating_d_loss, non_saturating_g_loss
 from lit_gans.networks import CriticNorm, critic_options, generator_and_discriminator
 from lit_gans.regularizers import dragan_penalty
@@ -43,7 +43,8 @@ class DRAGAN(GANModule):
         betas_g: G's Adam ``(beta1, beta2)`` (``(0.5, 0.9)``, the authors' code).
         betas_d: D's Adam ``(beta1, beta2)`` (``(0.5, 0.9)``).
         n_critic: D steps per G step (1).
-        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
+        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite,
+            compile_networks, channels_last.
     """
 
     offline_preset: ClassVar[str] = "configs/dragan_shapes.yaml"  # `fit --model DRAGAN` with no data
@@ -78,7 +79,7 @@ class DRAGAN(GANModule):
     def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
         real = batch[0]
         real_logits, fake_logits = self.discriminator(real), self.discriminator(self.draw_fake(len(real)).detach())
-        penalty = dragan_penalty(self.discriminator, real, self.perturbation)
+        penalty = dragan_penalty(uncompiled(self.discriminator), real, self.perturbation)
         return {
             "loss": non_saturating_d_loss(real_logits, fake_logits) + self.lambda_dragan * penalty,
             "penalty": penalty,

@@ -40,7 +40,8 @@ class GAN(NonSaturatingGAN):
             ``A x B x C``; 5); used only when ``minibatch_kernels > 0``.
         virtual_batch_norm: virtual instead of ordinary batch norm in G.
         **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching, historical_averaging) and on to
-            ``GANModule`` (num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite).
+            ``GANModule`` (num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite, compile_networks,
+            channels_last).
     """
 
     offline_preset: ClassVar[str] = "configs/gan_shapes.yaml"  # `fit --model GAN` with no data

@@ -72,7 +72,8 @@ class InfoGAN(NonSaturatingGAN):
             s.3.2): each appends to D's features one that measures how close a sample is to the rest of its
             batch; 0 (default): off; not with ``network="infogan"``.
         **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching, historical_averaging) and on to
-            ``GANModule`` (fixed_noise_seed, ema_decay, nonfinite).
+            ``GANModule`` (fixed_noise_seed, ema_decay, nonfinite, compile_networks,
+            channels_last).
     """
 
     # `python cli.py fit --model InfoGAN` with no data: a 3-valued code on the shapes (no download)

@@ -35,7 +35,8 @@ class LSGAN(GANModule):
         lr_d: D's Adam learning rate ``alpha`` (2e-4).
         betas_g: G's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``: beta1 0.5, as in DCGAN).
         betas_d: D's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``: beta1 0.5).
-        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
+        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite,
+            compile_networks, channels_last.
     """
 
     offline_preset: ClassVar[str] = "configs/lsgan_shapes.yaml"  # `fit --model LSGAN` with no data

@@ -53,7 +53,7 @@ class Pix2Pix(TranslationGAN):
         lr_d: D's Adam learning rate (2e-4).
         betas_g: G's Adam ``(beta1, beta2)`` (``(0.5, 0.999)`` in the paper).
         betas_d: D's Adam ``(beta1, beta2)`` (``(0.5, 0.999)``).
-        **kwargs: go to ``GANModule``: ema_decay, nonfinite.
+        **kwargs: go to ``GANModule``: ema_decay, nonfinite, compile_networks, channels_last.
     """
 
     offline_preset: ClassVar[str] = "configs/pix2pix_shapes.yaml"

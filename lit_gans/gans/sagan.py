@@ -35,7 +35,8 @@ class SAGAN(GANModule):
         betas_g: G's Adam ``(beta1, beta2)`` (``(0, 0.9)`` in the paper).
         betas_d: D's Adam ``(beta1, beta2)`` (``(0, 0.9)``).
         n_critic: D steps per G step (1 in the paper: TTUR replaces extra D steps).
-        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
+        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite,
+            compile_networks, channels_last.
     """
 
     offline_preset: ClassVar[str] = "configs/sagan_shapes.yaml"  # `fit --model SAGAN` with no data

@@ -94,7 +94,8 @@ class SGAN(NonSaturatingGAN):
             (``optim.AdamEpsInSqrt``), instead of torch's ``m_hat / (sqrt(v_hat) + 1e-8)``: steps on gradients
             below 1e-4 shrink in proportion (most of G's, under the mean-square feature matching).
         **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching_reduction, historical_averaging) and on
-            to ``GANModule`` (num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite).
+            to ``GANModule`` (num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite, compile_networks,
+            channels_last).
     """
 
     # `python cli.py fit --model SGAN` with no data: the shapes as the classes (no download)

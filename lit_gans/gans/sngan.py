@@ -35,7 +35,8 @@ class SNGAN(GANModule):
         betas_g: G's Adam ``(beta1, beta2)`` (``(0, 0.9)`` in the paper's hinge-loss setting).
         betas_d: D's Adam ``(beta1, beta2)`` (``(0, 0.9)``).
         n_critic: ``n_dis``, D steps per G step (5 in the paper's hinge-loss setting).
-        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
+        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite,
+            compile_networks, channels_last.
     """
 
     offline_preset: ClassVar[str] = "configs/sngan_shapes.yaml"  # `fit --model SNGAN` with no data

@@ -44,7 +44,8 @@ class WGAN(GANModule):
         critic_warmup: the authors' schedule: ``warmup_critic_steps`` critic steps before G steps 0-24 and every
             500th (``n_critic`` otherwise); off by default (the paper's Algorithm 1).
         warmup_critic_steps: the critic steps of a warm-up G step (100 in the authors' code).
-        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
+        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite,
+            compile_networks, channels_last.
     """
 
     offline_preset: ClassVar[str] = "configs/wgan_shapes.yaml"  # `fit --model WGAN` with no data

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Literal
 
 from torch import Tensor
 
-from lit_gans.base import GANModule
+from lit_gans.base import GANModule, uncompiled
 from lit_gans.errors import LitGansError
 from lit_gans.losses import wasserstein_d_loss, wasserstein_g_loss
 from lit_gans.networks import CriticNorm, critic_options, generator_and_discriminator
@@ -48,7 +48,8 @@ class WGANDiv(GANModule):
             ``(0.5, 0.999)``.
         betas_d: the critic's Adam ``(beta1, beta2)`` (``(0, 0.9)``, as ``betas_g``).
         n_critic: critic steps per G step (5).
-        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
+        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite,
+            compile_networks, channels_last.
     """
 
     offline_preset: ClassVar[str] = "configs/wgan_div_shapes.yaml"  # `fit --model WGANDiv` with no data
@@ -87,7 +88,7 @@ class WGANDiv(GANModule):
         real = batch[0]
         fake = self.draw_fake(len(real)).detach()
         critic_loss = wasserstein_d_loss(self.discriminator(real), self.discriminator(fake))
-        penalty = wgan_div_penalty(self.discriminator, real, fake, self.k, self.p, self.penalty_points)
+        penalty = wgan_div_penalty(uncompiled(self.discriminator), real, fake, self.k, self.p, self.penalty_points)
         return {"loss": critic_loss + penalty, "wasserstein": -critic_loss.detach(), "div_penalty": penalty}
 
     def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:

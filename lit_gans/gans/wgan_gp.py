@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from torch import Tensor
 
-from lit_gans.base import GANModule
+from lit_gans.base import GANModule, uncompiled
 from lit_gans.losses import wasserstein_d_loss, wasserstein_g_loss
 from lit_gans.networks import CriticNorm, critic_options, generator_and_discriminator
 from lit_gans.regularizers import gradient_penalty
@@ -43,7 +43,8 @@ class WGANGP(GANModule):
         betas_g: G's Adam ``(beta1, beta2)`` (``(0, 0.9)`` in Algorithm 1).
         betas_d: the critic's Adam ``(beta1, beta2)`` (``(0, 0.9)``).
         n_critic: critic steps per G step (``n_critic = 5`` in Algorithm 1).
-        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite.
+        **kwargs: go to ``GANModule``: num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite,
+            compile_networks, channels_last.
     """
 
     offline_preset: ClassVar[str] = "configs/wgan_gp_shapes.yaml"  # `fit --model WGANGP` with no data
@@ -78,7 +79,7 @@ class WGANGP(GANModule):
         real = batch[0]
         fake = self.draw_fake(len(real)).detach()
         critic_loss = wasserstein_d_loss(self.discriminator(real), self.discriminator(fake))
-        penalty = gradient_penalty(self.discriminator, real, fake)
+        penalty = gradient_penalty(uncompiled(self.discriminator), real, fake)
         return {"loss": critic_loss + self.lambda_gp * penalty, "wasserstein": -critic_loss.detach(), "gp": penalty}
 
     def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:

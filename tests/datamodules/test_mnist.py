@@ -47,11 +47,23 @@ def test_reads_both_layouts_gzipped_or_not(tmp_path, fake_digits, layout):
     assert y == 3
 
 
-def test_resizes_to_image_size(tmp_path, fake_digits):
+def test_pads_to_32_and_resizes_to_other_sizes(tmp_path, fake_digits):
     write_idx(tmp_path, "t10k", *fake_digits, compress=True)
     data = MNIST(root=str(tmp_path), split="test", image_size=32, val_size=5)
     data.setup()
-    assert data.data_shape == (1, 32, 32) and data.train_set[0][0].shape == (1, 32, 32)
+    assert data.data_shape == (1, 32, 32)
+    x = data.train_set[0][0]
+    assert x.shape == (1, 32, 32)  # the 28x28 digit untouched inside a black 2-pixel border
+    assert torch.equal(((x[0, 2:30, 2:30] + 1) * 127.5).round().to(torch.uint8), torch.from_numpy(fake_digits[0][0]))
+    border = torch.ones(32, 32, dtype=torch.bool)
+    border[2:30, 2:30] = False
+    assert (x[0][border] == -1).all()
+    for size, resize in ((64, "auto"), (32, "bilinear")):
+        data = MNIST(root=str(tmp_path), split="test", image_size=size, resize=resize, val_size=5)
+        data.setup()
+        assert data.train_set[0][0].shape == (1, size, size) and (data.train_set[0][0][0, 0] > -1).any()
+    with pytest.raises(LitGansError, match="cannot pad"):
+        MNIST(root=str(tmp_path), image_size=16, resize="pad")
 
 
 def test_missing_files_name_the_paths_and_the_way_out(tmp_path, fake_digits):

@@ -38,6 +38,14 @@ FAMILIES = {
     "ACGAN (auxiliary classifier)": (lit_gans.ACGAN, dict(num_classes=3, network="conv", **TINY_CONV), 300),
     "SGAN (K-class D)": (lit_gans.SGAN, dict(num_classes=3, network="conv", **TINY_CONV), 300),
     "InfoGAN (Q head)": (lit_gans.InfoGAN, dict(num_categories=3, network="conv", **TINY_CONV), 300),
+    # grown to 16 px by step 64 (0.5 kimg a phase at 32 a batch), then 236 steps at 16 px; G's EMA off for both:
+    # the papers' 0.999 averages over more steps than these runs have
+    "ProGAN (growing)": (
+        lit_gans.ProGAN,
+        dict(z_dim=16, fmap_base=64, fmap_max=32, stabilise_kimg=0.5, fade_kimg=0.5, ema_decay=0.0),
+        300,
+    ),
+    "MSGGAN (multi-scale)": (lit_gans.MSGGAN, dict(z_dim=16, fmap_base=64, fmap_max=32, ema_decay=0.0), 300),
 }
 
 

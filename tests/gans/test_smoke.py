@@ -133,6 +133,17 @@ CASES["Pix2Pix-16"] = (
     dict(g_features=4, d_features=4, d_layers=1),
     lambda: ShapesPaired(image_size=16, num_train=32, num_val=8, batch_size=8),
 )
+# growing and multi-scale: every level at 16 px (4, 8, 16); ProGAN's schedule short enough to fade in
+CASES["ProGAN-16"] = (
+    lit_gans.ProGAN,
+    dict(z_dim=8, fmap_base=32, fmap_max=8, stabilise_kimg=0.016, fade_kimg=0.016),
+    lambda: Shapes(image_size=16, channels=3, num_train=64, num_val=16, batch_size=8),
+)
+CASES["MSGGAN-16"] = (
+    lit_gans.MSGGAN,
+    dict(z_dim=8, fmap_base=32, fmap_max=8),
+    lambda: Shapes(image_size=16, channels=3, num_train=64, num_val=16, batch_size=8),
+)
 CASES["CycleGAN-16"] = (
     lit_gans.CycleGAN,
     dict(g_features=4, d_features=4, n_blocks=1, d_layers=1, pool_size=4),
