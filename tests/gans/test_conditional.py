@@ -231,7 +231,8 @@ def test_semi_supervised_items_pair_every_image_with_a_labelled_one():
         x, x_labelled, y_labelled = train[i]
         assert_close(x, inner[i][0])
         j = int(train.labelled[i % 9])
-        assert_close(x_labelled, inner[j][0]) and y_labelled == inner[j][1]
+        assert_close(x_labelled, inner[j][0])
+        assert y_labelled == inner[j][1]
         seen.add(j)
     assert len(seen) == 9  # only the 3 x 3 kept labels are ever shown
     assert len(data.val_set[0]) == 2  # validation keeps (x, y)

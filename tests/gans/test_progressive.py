@@ -113,7 +113,8 @@ def test_generator_and_discriminator_fade_between_levels():
     x = torch.randn(4, 3, 16, 16)
     assert_close(d(x, 2, alpha=0.0), d(F.avg_pool2d(x, 2), 1))
     assert d(x, 2, alpha=0.6).shape == (4,)
-    assert_close(g(z), g(z, 3)) and feature_counts(4, 8192, 512) == [512] * 5
+    assert_close(g(z), g(z, 3))
+    assert feature_counts(4, 8192, 512) == [512] * 5  # the paper's widths: 512 up to 32x32
     with pytest.raises(LitGansError, match="power-of-two"):
         ProgressiveGenerator(8, 3, 24)
 
@@ -248,7 +249,8 @@ def test_image_pyramid_average_pools_the_reals():
     x = torch.randn(2, 1, 16, 16)
     pyramid = image_pyramid(x, 3)
     assert [p.shape[-1] for p in pyramid] == [4, 8, 16]
-    assert_close(pyramid[0], F.avg_pool2d(x, 4)) and pyramid[-1] is x
+    assert_close(pyramid[0], F.avg_pool2d(x, 4))
+    assert pyramid[-1] is x
 
 
 def test_multiscale_gradient_penalty_shares_one_interpolation_factor_per_sample():
