@@ -37,7 +37,8 @@ VARIANTS = {
 
 def run_one(job: dict) -> dict:
     import torch
-    from lightning.pytorch import Callback, Trainer, seed_everything
+    from _trainer import quiet_trainer
+    from lightning.pytorch import Callback, seed_everything
 
     import lit_gans
     from datamodules import Toy
@@ -78,18 +79,7 @@ def run_one(job: dict) -> dict:
             if trainer.global_step % max(1, job["batches"] // job["evals"]) == 0:
                 trajectory.append({"batches": trainer.global_step, **score()})
 
-    trainer = Trainer(
-        accelerator="cpu",
-        max_epochs=-1,
-        max_steps=job["batches"],
-        callbacks=[ScoreAlong()],
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-        num_sanity_val_steps=0,
-    )
+    trainer = quiet_trainer(max_steps=job["batches"], callbacks=[ScoreAlong()])
     start = time.perf_counter()
     trainer.fit(model, data)
     seconds = time.perf_counter() - start

@@ -81,7 +81,8 @@ def classifier_view(images, dataset: str):
 
 def run_one(job: dict) -> dict:
     import torch
-    from lightning.pytorch import Callback, Trainer, seed_everything
+    from _trainer import quiet_trainer
+    from lightning.pytorch import Callback, seed_everything
     from torchvision.utils import save_image
 
     from lit_gans.callbacks import CPUTimeLimit
@@ -105,17 +106,7 @@ def run_one(job: dict) -> dict:
                 state = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
                 snapshots.append({"cpu_seconds": round(used, 1), "batches": trainer.global_step, "state": state})
 
-    trainer = Trainer(
-        accelerator="cpu",
-        max_epochs=-1,
-        callbacks=[KeepWeights(), CPUTimeLimit(budget + 1.0)],
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-        num_sanity_val_steps=0,
-    )
+    trainer = quiet_trainer(callbacks=[KeepWeights(), CPUTimeLimit(budget + 1.0)])
     wall = time.perf_counter()
     trainer.fit(model, data)
     wall = time.perf_counter() - wall

@@ -2,6 +2,7 @@
 (LightningCLI finds ``--data NAME`` among the imported subclasses of ``LightningDataModule``)."""
 
 from datamodules.base import GANDataModule
+from datamodules.captions import CaptionFolder, ShapesCaptions
 from datamodules.celeba import CelebA
 from datamodules.folder import ImageFolder
 from datamodules.mnist import MNIST
@@ -12,12 +13,14 @@ from datamodules.translation import TranslationDataModule
 from datamodules.unpaired import Unpaired
 
 __all__ = [
+    "CaptionFolder",
     "CelebA",
     "GANDataModule",
     "ImageFolder",
     "MNIST",
     "Paired",
     "Shapes",
+    "ShapesCaptions",
     "ShapesPaired",
     "ShapesUnpaired",
     "Toy",

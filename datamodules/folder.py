@@ -33,6 +33,27 @@ def open_image(path: Path, mode: str) -> Image.Image:
         raise LitGansError(f"cannot read image {path}: {error}; remove or replace the file") from None
 
 
+def resize_and_crop(image_size: int, channels: int) -> T.Compose:
+    """PIL image -> ``[channels, image_size, image_size]`` in [-1, 1]: the shorter side resized to ``image_size``,
+    then the centre square cropped."""
+    return T.Compose(
+        [
+            T.ToImage(),
+            T.Resize(image_size, antialias=True),
+            T.CenterCrop(image_size),
+            T.ToDtype(torch.float32, scale=True),
+            T.Normalize([0.5] * channels, [0.5] * channels),
+        ]
+    )
+
+
+def validation_indices(count: int, val_size: int) -> list[int]:
+    """The held-out items of ``count``: ``max(1, min(val_size, count // 10))`` of them, every k-th, so that the split
+    does not follow the folder order."""
+    num_val = max(1, min(val_size, count // 10))
+    return list(range(0, count, count // num_val))[:num_val]
+
+
 class ImageFolderDataset(Dataset):
     """``(image [C, S, S] in [-1, 1], label)``; the label is the index of the image's top-level subfolder (0 for
     images directly under ``root``), as torchvision's ImageFolder numbers classes."""
@@ -43,15 +64,7 @@ class ImageFolderDataset(Dataset):
         classes = sorted({f.relative_to(root).parts[0] for f in files if len(f.relative_to(root).parts) > 1})
         index = {name: i for i, name in enumerate(classes)}
         self.labels = [index.get(f.relative_to(root).parts[0], 0) for f in files]
-        self.transform = T.Compose(
-            [
-                T.ToImage(),
-                T.Resize(image_size, antialias=True),
-                T.CenterCrop(image_size),
-                T.ToDtype(torch.float32, scale=True),
-                T.Normalize([0.5] * channels, [0.5] * channels),
-            ]
-        )
+        self.transform = resize_and_crop(image_size, channels)
 
     def __len__(self) -> int:
         return len(self.files)
@@ -106,10 +119,7 @@ class ImageFolder(GANDataModule):
                     raise LitGansError(f"cannot read image {path}: {error}; remove or replace the file") from None
         if len(files) < 2:
             raise LitGansError(f"{self.root} holds {len(files)} image; at least 2 are needed (train and validation)")
-        num_val = max(1, min(self.val_size, len(files) // 10))
-        # every k-th file goes to validation, so the split does not follow the folder order
-        val_every = len(files) // num_val
-        val_files = files[::val_every][:num_val]
+        val_files = [files[i] for i in validation_indices(len(files), self.val_size)]
         held_out = set(val_files)
         train_files = [f for f in files if f not in held_out]
         self.train_set = ImageFolderDataset(self.root, train_files, self.image_size, self.channels)

@@ -111,6 +111,9 @@ class GANModule(LightningModule):
     # the preset (a path relative to the repository) that `cli.py fit --model NAME` uses when nothing names the
     # data: a small offline task, so every model trains with no other argument
     offline_preset: ClassVar[str | None] = None
+    # presets for named data, used when `fit --model NAME --data DATA ...` has no --config: ``{"DATA key=value ...":
+    # path}``, the data's class name and the ``--data.key`` values that must match
+    data_presets: ClassVar[dict[str, str]] = {}
 
     generator: nn.Module
     discriminator: nn.Module
@@ -160,7 +163,9 @@ class GANModule(LightningModule):
     # What a GAN file provides
     # ----------------------------------------------------------------------------------------------------------
     def d_step(self, batch: Any) -> dict[str, Tensor]:
-        """One discriminator objective on ``batch``: ``{"loss": scalar to minimise, ...diagnostics}``."""
+        """One discriminator objective on ``batch``: ``{"loss": scalar to minimise, ...diagnostics}``; a true
+        ``"skip_update"`` entry drops this D update (its gradients are left unset, so the optimizer changes
+        nothing)."""
         raise NotImplementedError
 
     def g_step(self, batch: Any) -> dict[str, Tensor]:
@@ -265,6 +270,12 @@ class GANModule(LightningModule):
         with self.toggled_optimizer(opt_d):
             d_out = self.d_step(batch)
             self._backward_checked(opt_d, d_out["loss"], "train/d/loss", self.discriminator_parameters())
+            if "skip_update" in d_out:  # the model's own rule may drop this update (VAE-GAN's equilibrium)
+                skip = bool(d_out.pop("skip_update"))
+                if self.trainer.world_size > 1:  # one verdict for every rank, or their D's would part
+                    skip = self.trainer.strategy.reduce_boolean_decision(skip, all=True)
+                if skip:
+                    opt_d.zero_grad(set_to_none=True)
             opt_d.step()  # a no-op on parameters whose update was dropped (grad None); counts the step
         self.after_d_step()
         self.d_steps += 1

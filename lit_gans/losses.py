@@ -17,6 +17,8 @@ hinge              relu(1 - D(x)) + relu(1 + D(G(z)))  (Lim 2017, Miyato)  -D(G(
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -145,3 +147,66 @@ def relativistic_average_hinge_g_loss(real: Tensor, fake: Tensor) -> Tensor:
     """The same with the roles swapped (G also sees the real scores): ``E[max(0, 1 + (D(x) - E D(G(z))))] +
     E[max(0, 1 - (D(G(z)) - E D(x)))]``."""
     return F.relu(1 + (real - fake.mean())).mean() + F.relu(1 - (fake - real.mean())).mean()
+
+
+def symmetric_contrastive_loss(
+    text: Tensor, image: Tensor, temperature: float = 0.1, matches: Tensor | None = None
+) -> Tensor:
+    """Matching loss of a joint text-image embedding (the contrastive form of Reed et al. 2016's symmetric
+    objective): cosine similarities ``s_ij = <t_i, v_j> / (|t_i| |v_j| T)``, cross-entropy of each caption over the
+    batch's images and of each image over the captions, averaged. ``matches [B, B]`` (bool, ``True`` on the
+    diagonal) marks the pairs that count as matching (e.g. two images with the same caption text); the target
+    spreads evenly over them (default: the diagonal only)."""
+    similarity = F.normalize(text, dim=1) @ F.normalize(image, dim=1).T / temperature  # [B, B]
+    if matches is None:
+        matches = torch.eye(len(text), dtype=torch.bool, device=text.device)
+    target = matches.float()
+    text_to_image = -(target / target.sum(1, keepdim=True) * F.log_softmax(similarity, 1)).sum(1).mean()
+    image_to_text = -(target.T / target.T.sum(1, keepdim=True) * F.log_softmax(similarity.T, 1)).sum(1).mean()
+    return (text_to_image + image_to_text) / 2
+
+
+def gaussian_kl_to_standard_normal(mu: Tensor, logvar: Tensor) -> Tensor:
+    """``KL(N(mu, diag(exp(logvar))) || N(0, I))`` per dimension, averaged over every element of ``[N, D]``
+    (StackGAN's conditioning-augmentation term): ``gaussian_kl_per_sample / D``, averaged over the batch."""
+    return gaussian_kl_per_sample(mu, logvar).mean() / mu[0].numel()
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Variational auto-encoders (Kingma & Welling 2014): per-sample terms of the negative ELBO, in nats
+#   -ELBO(x) = E_q(z|x)[-log p(x|z)] + KL(q(z|x) || p(z)),   q(z|x) = N(mu, diag(exp(logvar))),  p(z) = N(0, I)
+# ------------------------------------------------------------------------------------------------------------------
+def gaussian_kl_per_sample(mu: Tensor, logvar: Tensor) -> Tensor:
+    """``KL(N(mu, diag(exp(logvar))) || N(0, I))`` summed over the latent dimensions, one value a sample
+    (``[N, z_dim] -> [N]``): ``1/2 sum(mu^2 + exp(logvar) - 1 - logvar)`` (Kingma & Welling 2014, appendix B)."""
+    return 0.5 * (mu.square() + logvar.exp() - 1.0 - logvar).flatten(1).sum(1)
+
+
+def reparameterize(mu: Tensor, logvar: Tensor, eps: Tensor | None = None) -> Tensor:
+    """``z = mu + exp(logvar / 2) * eps`` with ``eps ~ N(0, I)`` (the reparametrisation trick): a sample of
+    ``N(mu, diag(exp(logvar)))`` through which gradients reach ``mu`` and ``logvar``."""
+    if eps is None:
+        eps = torch.randn_like(mu)
+    return mu + (0.5 * logvar).exp() * eps
+
+
+def bernoulli_nll_per_sample(logits: Tensor, target: Tensor) -> Tensor:
+    """``-log p(x | z)`` of independent Bernoulli pixels with ``p = sigmoid(logits)``, summed over a sample's
+    elements (``[N, ...] -> [N]``); ``target`` in [0, 1] (grey levels are taken as probabilities: the
+    cross-entropy, the usual MNIST practice, not a normalised density of continuous values)."""
+    return F.binary_cross_entropy_with_logits(logits, target, reduction="none").flatten(1).sum(1)
+
+
+def gaussian_nll_per_sample(mean: Tensor, target: Tensor, log_std: Tensor) -> Tensor:
+    """``-log N(target; mean, exp(log_std)^2)`` summed over a sample's elements (``[N, ...] -> [N]``):
+    ``sum((target - mean)^2 / (2 sigma^2) + log sigma + log(2 pi) / 2)``; ``log_std`` broadcasts (a scalar or one
+    per element)."""
+    log_std = log_std.expand_as(mean)
+    nll = 0.5 * ((target - mean) / log_std.exp()).square() + log_std + 0.5 * math.log(2 * math.pi)
+    return nll.flatten(1).sum(1)
+
+
+def feature_reconstruction_nll(fake_features: Tensor, real_features: Tensor) -> Tensor:
+    """VAE-GAN's ``L_llike^Dis_l`` (Larsen et al. 2016, eq. 7, unit variance, constants dropped):
+    ``1/2 ||Dis_l(x~) - Dis_l(x)||^2`` summed over a sample's features, one value a sample (``[N, ...] -> [N]``)."""
+    return 0.5 * (fake_features - real_features).square().flatten(1).sum(1)

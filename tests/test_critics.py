@@ -19,7 +19,10 @@ from lit_gans.gans.msggan import image_pyramid
 from lit_gans.regularizers import input_gradient_norm
 from tests.gans.test_smoke import CASES
 
-IMAGE_CASES = {name: case for name, case in CASES.items() if len(case[2]().data_shape) == 3}
+# every model with a discriminator on images (the VAE has none: it is not a two-player game)
+IMAGE_CASES = {
+    name: case for name, case in CASES.items() if len(case[2]().data_shape) == 3 and case[0] is not lit_gans.VAE
+}
 
 
 def critic_scores(model: lit_gans.GANModule, images: Tensor) -> list[Tensor]:
@@ -37,6 +40,9 @@ def critic_scores(model: lit_gans.GANModule, images: Tensor) -> list[Tensor]:
         return [D(images, labels).reshape(len(images), -1)]
     if isinstance(model, lit_gans.MSGGAN):  # every scale of the images, average-pooled
         return [model.critic(image_pyramid(images, model.num_levels)).reshape(len(images), -1)]
+    if isinstance(model, lit_gans.StackGAN):  # a fixed condition mu
+        mu = torch.linspace(-1, 1, n * D.condition_dim).view(n, -1)
+        return [D(images, mu).reshape(n, -1)]
     if isinstance(model, (lit_gans.ACGAN, lit_gans.InfoGAN)):
         source, auxiliary = D(images)
         return [source.reshape(len(images), -1), auxiliary.reshape(len(images), -1)]

@@ -50,3 +50,19 @@ def test_cli_ddp_strategy_trains_with_the_default_callbacks_and_a_logger(tmp_pat
     ]
     last = torch.load(version / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     assert last["global_step"] == 6
+
+
+def test_stackgan_under_ddp_trains_its_text_encoder_once_for_both_ranks(tmp_path):
+    """The text encoder trained before the first step is rank 0's, broadcast to rank 1 (a state dict over gloo)."""
+    args = (
+        "fit --model StackGAN --model.z_dim 8 --model.condition_dim 8 --model.g_features 4 --model.d_features 4 "
+        "--model.text_encoder_steps 3 --data.image_size 16 --data.num_train 64 --data.num_val 16 "
+        "--data.batch_size 8 --trainer.accelerator cpu --trainer.strategy ddp --trainer.devices 2 "
+        "--trainer.max_steps 2 --trainer.val_check_interval 2 --trainer.limit_val_batches 1 "
+        "--trainer.enable_progress_bar false"
+    ).split()
+    done = run_in_repo("cli.py", *args, "--trainer.default_root_dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stderr.count("training its text encoder") == 1  # said by rank 0 only
+    last = torch.load(next(tmp_path.rglob("last.ckpt")), map_location="cpu", weights_only=True)
+    assert last["state_dict"]["text_encoder_ready"] and last["global_step"] == 2

@@ -120,6 +120,11 @@ class LogSamples(Callback):
                 elif isinstance(logger, WandbLogger):
                     logger.log_image(key=f"samples/{tag}", images=[picture], step=step)
         self.last_path = next(iter(self.last_paths.values()))  # the samples, plot or translations
+        if hasattr(pl_module, "grid_captions"):  # text to image: the caption of each row, once (they never change)
+            captions = folder / "samples" / "grid_captions.txt"
+            if not captions.exists():
+                rows = (f"row {i + 1}: {caption}" for i, caption in enumerate(pl_module.grid_captions()))
+                captions.write_text("\n".join(rows) + "\n")
 
     def translation_grid(self, trainer: Trainer, pl_module: LightningModule) -> np.ndarray | None:
         if self._pairs is None:  # no validation ran yet: the first validation batch, as validation would see it

@@ -5,10 +5,12 @@
     lit-gans sample --ckpt_path RUN/checkpoints/last.ckpt --num_samples 64 --output samples.png
     lit-gans translate --ckpt_path RUN/checkpoints/last.ckpt --input photos/ --output translated/
     lit-gans classifier --data MNIST --data.root data --output mnist.pt
+    lit-gans text-encoder --data ShapesCaptions --output encoders/shapes.pt
 
 ``fit`` and ``validate`` come from LightningCLI in subclass mode: ``--model`` and ``--data`` take the name of any
-class that ``lit_gans`` and ``datamodules`` import. ``sample``, ``translate`` and ``classifier`` (train the dataset
-classifier that ``ClassifierFeatures`` uses for FID/IS without a download) are lit-gans' own (``COMMANDS``).
+class that ``lit_gans`` and ``datamodules`` import. ``sample``, ``translate``, ``classifier`` (train the dataset
+classifier that ``ClassifierFeatures`` uses for FID/IS without a download) and ``text-encoder`` (the caption encoder
+of the text-to-image models) are lit-gans' own (``COMMANDS``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from lightning.pytorch.loggers import WandbLogger
 import datamodules
 import lit_gans
 from lit_gans.base import GANModule, checkpoint_info, class_path
-from lit_gans.callbacks import LogSamples, RunCheckpoint, ToyMetrics, TranslationMetrics, run_dir
+from lit_gans.callbacks import LogSamples, OneDimensionalTheory, RunCheckpoint, ToyMetrics, TranslationMetrics, run_dir
 from lit_gans.commands import COMMANDS
 from lit_gans.commands.checkpoints import read_checkpoint, resolve_class
 from lit_gans.commands.parse_errors import OPTIMIZER_HINT, LitGansParser
@@ -57,6 +59,9 @@ def registry_text() -> str:
         f"Sample from a checkpoint: {cli} sample --ckpt_path CKPT --num_samples N --output FILE(.pt|.png). "
         f"Translate images: {cli} translate --ckpt_path CKPT --input DIR_OR_IMAGE --output DIR. "
         f"Train a dataset classifier for FID/IS: {cli} classifier --data NAME ... --output FILE. "
+        f"Latent walks, arithmetic, inversion: {cli} latent --ckpt_path CKPT --mode interpolate|arithmetic|invert "
+        "--output FILE. "
+        f"Train a caption encoder for StackGAN: {cli} text-encoder --data ShapesCaptions --output FILE. "
         f"A model's options: {cli} fit --model.help NAME (or fit --model NAME --help). "
         "A step is one batch: --trainer.max_steps counts batches (D steps); G steps = steps // n_critic."
     )
@@ -252,14 +257,18 @@ def with_default_classes(args: list[str]) -> list[str]:
     classes it records."""
     if not args or args[0] not in LitGansCLI.subcommands():
         return args
-    named, model, ckpt_path = set(), None, None
+    named, model, data, ckpt_path = set(), None, None, None
+    data_options: dict[str, str] = {}
     for i, arg in enumerate(args[1:], start=1):
         key, has_value, value = arg.partition("=")
         value = value if has_value else (args[i + 1] if i + 1 < len(args) else "")
         if key in ("--model", "--data"):
             named.add(key[2:])
             model = value if key == "--model" else model
+            data = value if key == "--data" else data
             refuse_base_class(key, value)
+        elif key.startswith("--data."):
+            data_options[key[len("--data.") :]] = value
         elif key in ("--config", "-c"):
             config = yaml.safe_load(Path(value).read_text()) if Path(value).is_file() else None
             named |= {k for k in ("model", "data") if isinstance(config, dict) and k in config}
@@ -267,8 +276,14 @@ def with_default_classes(args: list[str]) -> list[str]:
             ckpt_path = value
     if not named and ckpt_path not in (None, "last", "best", "hpc", "registry"):
         return [args[0], *checkpoint_config(ckpt_path), *args[1:]]
-    # no data named: the model's offline preset; no model named either: the default model's (DCGAN: the demo)
-    preset = offline_preset(model if "model" in named else DEFAULT_MODEL) if "data" not in named else None
+    # no data named: the model's offline preset; no model named either: the default model's (DCGAN: the demo); both
+    # named, with no --config: the model's preset for that data, if it has one (GAN on Toy gaussian1d)
+    if "data" not in named:
+        preset = offline_preset(model if "model" in named else DEFAULT_MODEL)
+    elif "model" in named and not any(a.partition("=")[0] in ("--config", "-c") for a in args):
+        preset = data_preset(model, data, data_options)
+    else:
+        preset = None
     if preset is not None:
         return [args[0], f"--config={preset}", *args[1:]]
     defaults = [f"--{key}={cls}" for key, cls in (("model", DEFAULT_MODEL), ("data", DEFAULT_DATA)) if key not in named]
@@ -311,6 +326,21 @@ def offline_preset(model: str | None) -> Path | None:
     return PACKAGE / preset if preset else None
 
 
+def data_preset(model: str, data: str, data_options: dict[str, str]) -> Path | None:
+    """The preset the model class named ``model`` keeps for ``data`` with ``data_options`` (its ``data_presets``:
+    ``{"Toy distribution=gaussian1d": path}``, the data's class name and the options that must match), or None."""
+    try:
+        cls = resolve_class(model)
+    except (LitGansError, ImportError, AttributeError):
+        return None
+    for signature, preset in getattr(cls, "data_presets", {}).items():
+        name, *conditions = signature.split()
+        options = dict(condition.split("=", 1) for condition in conditions)
+        if data.rsplit(".", 1)[-1] == name and all(data_options.get(k) == v for k, v in options.items()):
+            return PACKAGE / preset
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     choose_threads()
@@ -330,7 +360,7 @@ def main(argv: list[str] | None = None) -> None:
             subclass_mode_model=True,
             subclass_mode_data=True,
             args=with_default_classes(model_help(args)),
-            trainer_defaults={"callbacks": [LogSamples(), ToyMetrics(), TranslationMetrics()]},
+            trainer_defaults={"callbacks": [LogSamples(), ToyMetrics(), OneDimensionalTheory(), TranslationMetrics()]},
             save_config_callback=SaveRunConfig,
             save_config_kwargs={"overwrite": True},
             parser_class=LitGansParser,

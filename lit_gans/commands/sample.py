@@ -38,6 +38,13 @@ def sample_command(argv: list[str]) -> None:
         "[0.5,-1] for 2 codes; a single value is not spread over several codes)",
     )
     parser.add_argument(
+        "--captions",
+        type=Optional[Union[str, list[str]]],
+        default=None,
+        help="StackGAN: one caption for all samples (--captions 'a large red circle in the top left'), or one each "
+        "(--captions '[a red circle, something blue]'); without it, captions the model kept from its validation data",
+    )
+    parser.add_argument(
         "--grid",
         type=Optional[str],
         default=None,
@@ -55,7 +62,12 @@ def sample_command(argv: list[str]) -> None:
     model = load_gan(args.ckpt_path)
     conditions = {
         name: value
-        for name, value in (("labels", args.labels), ("categorical", args.categorical), ("continuous", args.continuous))
+        for name, value in (
+            ("labels", args.labels),
+            ("categorical", args.categorical),
+            ("continuous", args.continuous),
+            ("captions", args.captions),
+        )
         if value is not None
     }
     nrow = args.nrow

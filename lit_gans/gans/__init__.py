@@ -14,6 +14,9 @@ from lit_gans.gans.progan import ProGAN
 from lit_gans.gans.sagan import SAGAN
 from lit_gans.gans.sgan import SGAN
 from lit_gans.gans.sngan import SNGAN
+from lit_gans.gans.stackgan import StackGAN
+from lit_gans.gans.vae import VAE
+from lit_gans.gans.vaegan import VAEGAN
 from lit_gans.gans.wgan import WGAN
 from lit_gans.gans.wgan_div import WGANDiv
 from lit_gans.gans.wgan_gp import WGANGP
@@ -33,6 +36,9 @@ __all__ = [
     "SAGAN",
     "SGAN",
     "SNGAN",
+    "StackGAN",
+    "VAE",
+    "VAEGAN",
     "WGAN",
     "WGANDiv",
     "WGANGP",

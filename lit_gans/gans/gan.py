@@ -7,12 +7,13 @@ Algorithm 1, with ``k = n_critic`` discriminator steps per generator step:
 
 Networks as in the classic Keras / PyTorch-GAN example: an MLP generator 256-512-1024 with BatchNorm and
 LeakyReLU(0.2), an MLP discriminator 512-256 with LeakyReLU(0.2); Adam 2e-4, betas (0.5, 0.999). Images come out
-through tanh in [-1, 1]; flat toy data (1D or 2D points) through a linear output.
+through tanh in [-1, 1]; flat toy data (1D or 2D points) through a linear output. ``activation="tanh"`` gives the
+small tanh MLPs of the 1D tutorial (``configs/gan_gaussian1d.yaml``: the paper's figure 1 on N(-1, 1)).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from torch import Tensor
 
@@ -39,12 +40,16 @@ class GAN(NonSaturatingGAN):
         minibatch_kernel_dim: ``C``, the size of each kernel's projection ``M_i,b`` of a sample (``T`` is
             ``A x B x C``; 5); used only when ``minibatch_kernels > 0``.
         virtual_batch_norm: virtual instead of ordinary batch norm in G.
+        activation: the hidden layers' nonlinearity in G and D: ``leaky_relu`` (LeakyReLU(0.2), the classic
+            example) or ``tanh`` (the small MLPs of the 1D tutorial).
         **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching, historical_averaging) and on to
             ``GANModule`` (num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite, compile_networks,
             channels_last).
     """
 
     offline_preset: ClassVar[str] = "configs/gan_shapes.yaml"  # `fit --model GAN` with no data
+    # `fit --model GAN --data Toy --data.distribution gaussian1d` with no --config: the 1D tutorial's networks
+    data_presets: ClassVar[dict[str, str]] = {"Toy distribution=gaussian1d": "configs/gan_gaussian1d.yaml"}
 
     def __init__(
         self,
@@ -60,6 +65,7 @@ class GAN(NonSaturatingGAN):
         minibatch_kernels: int = 0,
         minibatch_kernel_dim: int = 5,
         virtual_batch_norm: bool = False,
+        activation: Literal["leaky_relu", "tanh"] = "leaky_relu",
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -68,8 +74,10 @@ class GAN(NonSaturatingGAN):
         self.save_hyperparameters()
         images = len(data_shape) == 3
         norm = "virtual" if virtual_batch_norm else "batch"
-        self.generator = MLPGenerator(z_dim, data_shape, g_hidden, norm=norm, tanh_output=images)
-        self.discriminator = MLPDiscriminator(data_shape, d_hidden, minibatch_kernels, minibatch_kernel_dim)
+        self.generator = MLPGenerator(z_dim, data_shape, g_hidden, norm=norm, tanh_output=images, activation=activation)
+        self.discriminator = MLPDiscriminator(
+            data_shape, d_hidden, minibatch_kernels, minibatch_kernel_dim, activation=activation
+        )
 
     def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
         real = batch[0]

@@ -17,8 +17,30 @@ from torch import Tensor, nn
 
 from lit_gans.errors import LitGansError
 from lit_gans.metrics.real_stats import describe_data
+from lit_gans.saved_files import load_tagged, save_tagged
 
 FORMAT = "lit_gans_classifier"
+
+
+def conv_body(channels: int, width: int, feature_dim: int, pooled_size: int = 1) -> nn.Sequential:
+    """``[N, C, H, W] -> [N, feature_dim]``: three conv-BN-ReLU blocks (two max-pooled), average pooling to
+    ``pooled_size x pooled_size`` (1: global, position-blind; more keeps where things are), a linear layer and
+    ReLU."""
+
+    def block(c_in: int, c_out: int) -> list[nn.Module]:
+        return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+
+    return nn.Sequential(
+        *block(channels, width),
+        nn.MaxPool2d(2),
+        *block(width, 2 * width),
+        nn.MaxPool2d(2),
+        *block(2 * width, 4 * width),
+        nn.AdaptiveAvgPool2d(pooled_size),
+        nn.Flatten(),
+        nn.Linear(4 * width * pooled_size**2, feature_dim),
+        nn.ReLU(inplace=True),
+    )
 
 
 class SmallConvClassifier(nn.Module):
@@ -27,21 +49,7 @@ class SmallConvClassifier(nn.Module):
 
     def __init__(self, channels: int, num_classes: int, width: int = 32, feature_dim: int = 128) -> None:
         super().__init__()
-
-        def block(c_in: int, c_out: int) -> list[nn.Module]:
-            return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
-
-        self.body = nn.Sequential(
-            *block(channels, width),
-            nn.MaxPool2d(2),
-            *block(width, 2 * width),
-            nn.MaxPool2d(2),
-            *block(2 * width, 4 * width),
-            nn.AdaptiveAvgPool2d(1),
-            nn.Flatten(),
-            nn.Linear(4 * width, feature_dim),
-            nn.ReLU(inplace=True),
-        )
+        self.body = conv_body(channels, width, feature_dim)
         self.dropout = nn.Dropout(0.3)
         self.head = nn.Linear(feature_dim, num_classes)
 
@@ -111,26 +119,11 @@ def train_classifier(
 
 
 def save_classifier(model: SmallConvClassifier, info: dict[str, Any], path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({FORMAT: info, "state_dict": model.state_dict()}, path)
-    return path
+    return save_tagged(path, FORMAT, info, model.state_dict())
 
 
 def load_classifier(path: str | Path) -> tuple[SmallConvClassifier, dict[str, Any]]:
-    path = Path(path)
-    if not path.is_file():
-        raise LitGansError(
-            f"classifier file {path} does not exist: train one with "
-            "`python cli.py classifier --data NAME ... --output FILE`"
-        )
-    try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise LitGansError(f"{path} is not a readable classifier file ({type(error).__name__}: {error})") from None
-    if not isinstance(saved, dict) or FORMAT not in saved:
-        raise LitGansError(f"{path} was not written by `cli.py classifier`")
-    info = saved[FORMAT]
+    info, state = load_tagged(path, FORMAT, "classifier file", "cli.py classifier --data NAME ... --output FILE")
     model = SmallConvClassifier(info["data_shape"][0], info["num_classes"], info["width"], info["feature_dim"])
-    model.load_state_dict(saved["state_dict"])
+    model.load_state_dict(state)
     return model.eval().requires_grad_(False), info

@@ -20,6 +20,14 @@ from lit_gans.layers import (
 )
 
 GeneratorNorm = Literal["batch", "virtual", "none"]
+# the hidden layers' nonlinearity: LeakyReLU(0.2) (the classic GAN example) or tanh (the 1D tutorial's small MLPs)
+Activation = Literal["leaky_relu", "tanh"]
+
+
+def activation_layer(activation: Activation) -> nn.Module:
+    if activation not in ("leaky_relu", "tanh"):
+        raise LitGansError(f"the MLP activation must be 'leaky_relu' or 'tanh', got {activation!r}")
+    return nn.LeakyReLU(0.2) if activation == "leaky_relu" else nn.Tanh()
 
 
 class MLPGenerator(nn.Module):
@@ -27,7 +35,7 @@ class MLPGenerator(nn.Module):
     squashed by tanh when ``tanh_output`` (images in [-1, 1]) and left unbounded otherwise (toy points).
 
     ``norm``: ``batch`` (BatchNorm), ``virtual`` (virtual batch norm against a fixed reference batch of latents)
-    or ``none``.
+    or ``none``. ``activation``: ``leaky_relu`` (LeakyReLU(0.2)) or ``tanh`` in the hidden layers.
     """
 
     def __init__(
@@ -37,6 +45,7 @@ class MLPGenerator(nn.Module):
         hidden: Sequence[int] = (256, 512, 1024),
         norm: GeneratorNorm = "batch",
         tanh_output: bool = True,
+        activation: Activation = "leaky_relu",
     ) -> None:
         super().__init__()
         if norm not in ("batch", "virtual", "none"):
@@ -51,7 +60,7 @@ class MLPGenerator(nn.Module):
                 layers.append(nn.BatchNorm1d(out))
             elif norm == "virtual":
                 layers.append(VirtualBatchNorm(out))
-            layers.append(nn.LeakyReLU(0.2))
+            layers.append(activation_layer(activation))
             width = out
         layers += [nn.Linear(width, math.prod(self.data_shape)), Reshape(self.data_shape)]
         if tanh_output:
@@ -72,7 +81,7 @@ class MLPDiscriminator(FeaturesThenHead):
 
     ``minibatch_kernels > 0`` puts minibatch discrimination (Salimans 2016, s.3.2; ``B`` kernels of dimension
     ``minibatch_kernel_dim``) between the features and the output layer. ``outputs`` > 1 gives ``[N, outputs]``
-    logits (e.g. one per class).
+    logits (e.g. one per class). ``activation``: ``leaky_relu`` (LeakyReLU(0.2)) or ``tanh`` in the hidden layers.
     """
 
     def __init__(
@@ -82,6 +91,7 @@ class MLPDiscriminator(FeaturesThenHead):
         minibatch_kernels: int = 0,
         minibatch_kernel_dim: int = 5,
         outputs: int = 1,
+        activation: Activation = "leaky_relu",
     ) -> None:
         super().__init__()
         self.data_shape = self.input_shape = tuple(data_shape)
@@ -89,7 +99,7 @@ class MLPDiscriminator(FeaturesThenHead):
         layers: list[nn.Module] = [nn.Flatten()]
         width = math.prod(self.data_shape)
         for out in hidden:
-            layers += [nn.Linear(width, out), nn.LeakyReLU(0.2)]
+            layers += [nn.Linear(width, out), activation_layer(activation)]
             width = out
         self.feature_dim = width
         self.num_feature_layers = len(layers)

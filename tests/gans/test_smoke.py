@@ -7,7 +7,7 @@ import torch
 from torch.testing import assert_close
 
 import lit_gans
-from datamodules import Shapes, ShapesPaired, ShapesUnpaired, Toy
+from datamodules import Shapes, ShapesCaptions, ShapesPaired, ShapesUnpaired, Toy
 from lit_gans import GANModule
 from lit_gans.commands.registry import all_subclasses
 from tests.helpers import tiny_trainer
@@ -148,6 +148,43 @@ CASES["CycleGAN-16"] = (
     lit_gans.CycleGAN,
     dict(g_features=4, d_features=4, n_blocks=1, d_layers=1, pool_size=4),
     lambda: ShapesUnpaired(image_size=16, num_train=32, num_val=8, batch_size=8),
+)
+# text to image: Stage I on captioned shapes, its text encoder trained for 5 batches before the first step (Stage II
+# on a Stage I checkpoint: tests/gans/test_stackgan.py)
+CASES["StackGAN-16"] = (
+    lit_gans.StackGAN,
+    dict(
+        z_dim=8,
+        condition_dim=8,
+        g_features=4,
+        d_features=4,
+        text_encoder_steps=5,
+        vocabulary=ShapesCaptions().vocabulary,
+    ),
+    lambda: ShapesCaptions(image_size=16, num_train=32, num_val=8, batch_size=8),
+)
+
+# the auto-encoders: conv nets on grey images, MLPs on points (Gaussian decoder, learned sigma); VAE-GAN with the
+# authors' equilibrium rule and the decoder's EMA
+CASES["VAE-conv-28"] = (
+    lit_gans.VAE,
+    dict(z_dim=4, features=4),
+    lambda: Shapes(image_size=28, channels=1, num_train=64, num_val=16, batch_size=16),
+)
+CASES["VAE-mlp-ring"] = (
+    lit_gans.VAE,
+    dict(z_dim=2, network="mlp", hidden=(16,), likelihood="gaussian", learn_std=True),
+    lambda: Toy("ring", 128, 32, batch_size=32),
+)
+CASES["VAEGAN-conv-28"] = (
+    lit_gans.VAEGAN,
+    dict(z_dim=4, e_features=4, g_features=4, d_features=4, margin=0.4, ema_decay=0.9),
+    lambda: Shapes(image_size=28, channels=1, num_train=64, num_val=16, batch_size=16),
+)
+CASES["VAEGAN-mlp-ring"] = (
+    lit_gans.VAEGAN,
+    dict(z_dim=2, network="mlp", hidden=(16,)),
+    lambda: Toy("ring", 128, 32, batch_size=32),
 )
 
 
