@@ -61,6 +61,8 @@ def registry_text() -> str:
         f"Train a dataset classifier for FID/IS: {cli} classifier --data NAME ... --output FILE. "
         f"Latent walks, arithmetic, inversion: {cli} latent --ckpt_path CKPT --mode interpolate|arithmetic|invert "
         "--output FILE. "
+        f"Fill masked pixels (Yeh et al.): {cli} inpaint --ckpt_path CKPT --images X --mask center|left|random:P|FILE "
+        "--output FILE(.png|.pt). "
         f"Train a caption encoder for StackGAN: {cli} text-encoder --data ShapesCaptions --output FILE. "
         f"A model's options: {cli} fit --model.help NAME (or fit --model NAME --help). "
         "A step is one batch: --trainer.max_steps counts batches (D steps); G steps = steps // n_critic."
