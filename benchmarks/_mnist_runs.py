@@ -124,6 +124,36 @@ def last_checkpoint(folder: Path) -> Path:
     return max(checkpoints, key=os.path.getmtime)
 
 
+def fit_for_budget(
+    configs: Sequence[str],
+    folder: Path,
+    cpu_minutes: float,
+    root: str,
+    split: str,
+    seed: int | None = None,
+    extra: Sequence[str] = (),
+) -> Path:
+    """Fit ``configs`` (then ``extra`` arguments) for ``cpu_minutes`` of one thread's CPU time into ``folder/fit``
+    (its config checked to run on that budget); returns the last checkpoint."""
+    seconds = 60 * cpu_minutes
+    fit = ["fit", *preset_args(configs, root, split), *extra, *budget_args(seconds)]
+    fit += ["--trainer.default_root_dir", str(folder / "fit")]
+    if seed is not None:
+        fit += ["--seed_everything", str(seed)]
+    check_budget(fit, seconds, folder / "fit_config.log")
+    run_cli(fit, folder / "fit.log")
+    return last_checkpoint(folder / "fit")
+
+
+def reuse_or_fit(
+    configs: Sequence[str], folder: Path, cpu_minutes: float, root: str, split: str, refit: bool, extra=()
+) -> Path:
+    """The checkpoint of an earlier ``fit_for_budget`` in ``folder`` (seed 0), or a new fit (``refit``, or none)."""
+    if not refit and list((folder / "fit").glob("lightning_logs/version_*/checkpoints/*.ckpt")):
+        return last_checkpoint(folder / "fit")
+    return fit_for_budget(configs, folder, cpu_minutes, root, split, seed=0, extra=extra)
+
+
 def fit_and_score(
     configs: Sequence[str], run_dir: str | Path, cpu_minutes: float, root: str, split: str, seed: int | None = None
 ) -> dict:
@@ -132,15 +162,9 @@ def fit_and_score(
     fit's and the scoring's wall seconds, the paths, and FID, IS, KID (with their stds)."""
     run_dir = REPO / run_dir
     common = preset_args(configs, root, split)
-    seconds = 60 * cpu_minutes
-    fit = ["fit", *common, *budget_args(seconds), "--trainer.default_root_dir", str(run_dir / "fit")]
-    if seed is not None:
-        fit += ["--seed_everything", str(seed)]
-    check_budget(fit, seconds, run_dir / "fit_config.log")
     start = time.perf_counter()
-    run_cli(fit, run_dir / "fit.log")
+    checkpoint = fit_for_budget(configs, run_dir, cpu_minutes, root, split, seed)
     fit_seconds = time.perf_counter() - start
-    checkpoint = last_checkpoint(run_dir / "fit")
     validate = ["validate", *common, "--config", METRICS_CONFIG, "--ckpt_path", str(checkpoint)]
     validate += ["--trainer.default_root_dir", str(run_dir / "validate")]
     start = time.perf_counter()

@@ -29,11 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _mnist_runs import (  # noqa: E402
     DCGAN_MNIST,
     REPO,
-    budget_args,
-    check_budget,
-    last_checkpoint,
-    preset_args,
-    run_cli,
+    reuse_or_fit,
 )
 
 from datamodules import MNIST  # noqa: E402
@@ -51,15 +47,7 @@ MASKS = ("center", "left", "random:0.8")
 
 
 def fit(root: str, split: str, refit: bool) -> Path:
-    folder = OUT / "fit"
-    if not refit and list(folder.glob("lightning_logs/version_*/checkpoints/*.ckpt")):
-        return last_checkpoint(folder)
-    common = [*preset_args([DCGAN_MNIST], root, split), "--data.image_size", "32"]
-    args = ["fit", *common, *budget_args(60 * CPU_MINUTES), "--trainer.default_root_dir", str(folder)]
-    args += ["--seed_everything", "0"]
-    check_budget(args, 60 * CPU_MINUTES, OUT / "fit_config.log")
-    run_cli(args, OUT / "fit.log")
-    return last_checkpoint(folder)
+    return reuse_or_fit([DCGAN_MNIST], OUT, CPU_MINUTES, root, split, refit, extra=("--data.image_size", "32"))
 
 
 def psnr_in_hole(images: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor) -> float:

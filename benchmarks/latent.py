@@ -35,11 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _mnist_runs import (  # noqa: E402
     DCGAN_MNIST,
     REPO,
-    budget_args,
-    check_budget,
-    last_checkpoint,
-    preset_args,
-    run_cli,
+    reuse_or_fit,
 )
 
 from datamodules import MNIST  # noqa: E402
@@ -66,15 +62,7 @@ EQUATIONS = [(0, 1), (3, 7), (8, 4), (2, 6)]  # thick d1 - thin d1 + thin d2
 
 
 def fit(root: str, split: str, refit: bool) -> Path:
-    folder = OUT / "fit"
-    if not refit and list(folder.glob("lightning_logs/version_*/checkpoints/*.ckpt")):
-        return last_checkpoint(folder)
-    common = preset_args([DCGAN_MNIST], root, split)
-    args = ["fit", *common, *budget_args(60 * CPU_MINUTES), "--trainer.default_root_dir", str(folder)]
-    args += ["--seed_everything", "0"]
-    check_budget(args, 60 * CPU_MINUTES, OUT / "fit_config.log")
-    run_cli(args, OUT / "fit.log")
-    return last_checkpoint(folder)
+    return reuse_or_fit([DCGAN_MNIST], OUT, CPU_MINUTES, root, split, refit, extra=())
 
 
 def judge(root: str, split: str) -> torch.nn.Module:

@@ -20,6 +20,7 @@ Deep Generative Models"), then Poisson blending (Perez et al. 2003).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -244,18 +245,9 @@ def masked(images: Tensor, mask: Tensor, fill: float = -1.0) -> Tensor:
     return images * mask + fill * (1 - mask)
 
 
-def inpaint(
-    model: GANModule,
-    images: Tensor,
-    mask: Tensor,
-    steps: int = 1500,
-    lr: float = 0.03,
-    starts: int = 4,
-    lam: float = 0.003,
-    window: int = 7,
-    generator: torch.Generator | None = None,
-) -> tuple[Tensor, Tensor]:
-    """``(G(z*), blended)``, both ``[N, C, H, W]``: the search, then Poisson blending into the known pixels."""
-    latents, _ = search(model, images, mask, steps, lr, starts, lam, window, generator)
+def inpaint(model: GANModule, images: Tensor, mask: Tensor, **search_options: Any) -> tuple[Tensor, Tensor]:
+    """``(G(z*), blended)``, both ``[N, C, H, W]``: the search (``search_options``: its steps, lr, starts, lam,
+    window, generator), then Poisson blending into the known pixels."""
+    latents, _ = search(model, images, mask, **search_options)
     fake = model.sample_from(latents).cpu()
     return fake, poisson_blend(images.cpu(), fake, mask.cpu())

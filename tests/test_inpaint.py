@@ -11,7 +11,6 @@ import torch
 from PIL import Image
 
 from cli import main
-from datamodules import Shapes
 from lit_gans import DCGAN, GAN, VAE, Pix2Pix
 from lit_gans.inpaint import (
     center_mask,
@@ -25,7 +24,6 @@ from lit_gans.inpaint import (
     random_mask,
     search,
 )
-from tests.helpers import tiny_trainer
 from tests.test_cli import fail_message
 
 torch.set_num_threads(1)
@@ -145,17 +143,11 @@ def test_poisson_blend_reproduces_a_ramp_and_solves_the_discrete_equations():
     torch.testing.assert_close(graph_laplacian(x) * hole, graph_laplacian(g) * hole, rtol=0, atol=1e-8)
 
 
-@pytest.fixture(scope="module")
-def dcgan_checkpoint(tmp_path_factory) -> Path:
-    """A tiny DCGAN after 3 batches on 1-channel 16x16 Shapes."""
-    root = tmp_path_factory.mktemp("inpaint_dcgan")
-    torch.manual_seed(0)
-    model = DCGAN(data_shape=(1, SIZE, SIZE), z_dim=Z, g_features=4, d_features=4)
-    data = Shapes(image_size=SIZE, channels=1, num_train=48, num_val=16, batch_size=16)
-    trainer = tiny_trainer(root, max_steps=6, limit_val_batches=0)  # 6 optimizer steps = 3 batches
-    trainer.fit(model, data)
-    trainer.save_checkpoint(root / "dcgan.ckpt")
-    return root / "dcgan.ckpt"
+@pytest.fixture
+def dcgan_checkpoint(tiny_dcgan_checkpoint) -> Path:
+    """A tiny DCGAN after 3 batches on 1-channel 16x16 Shapes (``SIZE``, ``Z``), shared with the other commands'
+    tests."""
+    return tiny_dcgan_checkpoint
 
 
 def test_cli_writes_a_grid_and_a_tensor(dcgan_checkpoint, tmp_path, monkeypatch, capsys):

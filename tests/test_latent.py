@@ -11,7 +11,6 @@ import torch
 from PIL import Image
 
 from cli import main
-from datamodules import Shapes
 from lit_gans import CGAN, DCGAN, GAN, Pix2Pix
 from lit_gans.latent import (
     arithmetic,
@@ -26,7 +25,6 @@ from lit_gans.latent import (
     variants,
 )
 from lit_gans.metrics.classifier import SmallConvClassifier, save_classifier
-from tests.helpers import tiny_trainer
 from tests.test_cli import fail_message
 
 torch.set_num_threads(1)
@@ -155,17 +153,11 @@ def test_inversion_with_d_features_sends_no_gradient_to_g_or_d():
         assert p.grad is None
 
 
-@pytest.fixture(scope="module")
-def dcgan_checkpoint(tmp_path_factory) -> Path:
-    """A tiny DCGAN after 3 batches on 1-channel 16x16 Shapes."""
-    root = tmp_path_factory.mktemp("latent_dcgan")
-    torch.manual_seed(0)
-    model = DCGAN(data_shape=(1, SIZE, SIZE), z_dim=Z, g_features=4, d_features=4)
-    data = Shapes(image_size=SIZE, channels=1, num_train=48, num_val=16, batch_size=16)
-    trainer = tiny_trainer(root, max_steps=6, limit_val_batches=0)  # 6 optimizer steps = 3 batches
-    trainer.fit(model, data)
-    trainer.save_checkpoint(root / "dcgan.ckpt")
-    return root / "dcgan.ckpt"
+@pytest.fixture
+def dcgan_checkpoint(tiny_dcgan_checkpoint) -> Path:
+    """A tiny DCGAN after 3 batches on 1-channel 16x16 Shapes (``SIZE``, ``Z``), shared with the other commands'
+    tests."""
+    return tiny_dcgan_checkpoint
 
 
 def test_cli_interpolates_to_png_and_gif(dcgan_checkpoint, tmp_path, monkeypatch, capsys):

@@ -71,7 +71,17 @@ def inpaint_command(argv: list[str]) -> None:
     images = load_images(Path(args.images), shape)
     generator = torch.Generator().manual_seed(args.seed)
     mask = make_mask(args.mask, len(images), shape[1:], generator)
-    fake, blended = inpaint(model, images, mask, args.steps, args.lr, args.starts, args.lam, args.window, generator)
+    fake, blended = inpaint(
+        model,
+        images,
+        mask,
+        steps=args.steps,
+        lr=args.lr,
+        starts=args.starts,
+        lam=args.lam,
+        window=args.window,
+        generator=generator,
+    )
     shown = masked(images, mask)
     output.parent.mkdir(parents=True, exist_ok=True)
     if output.suffix == ".pt":
