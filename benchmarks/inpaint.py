@@ -35,7 +35,7 @@ from _mnist_runs import (  # noqa: E402
 from datamodules import MNIST  # noqa: E402
 from lit_gans.callbacks import image_grid, write_png  # noqa: E402
 from lit_gans.commands.checkpoints import load_gan  # noqa: E402
-from lit_gans.inpaint import make_mask, masked, poisson_blend, search  # noqa: E402
+from lit_gans.inpaint import hole_psnr, make_mask, masked, poisson_blend, search  # noqa: E402
 from lit_gans.latent import classify  # noqa: E402
 from lit_gans.metrics.classifier import load_classifier  # noqa: E402
 
@@ -52,13 +52,36 @@ def fit(root: str, split: str, refit: bool) -> Path:
 
 def psnr_in_hole(images: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor) -> float:
     """Mean over images of ``10 log10(4 / MSE_hole)`` (peak-to-peak 2 for [-1, 1])."""
-    hole = (1 - mask).expand_as(truth)
-    mse = ((images - truth) ** 2 * hole).flatten(1).sum(1) / hole.flatten(1).sum(1).clamp_min(1)
-    return (10 * torch.log10(4 / mse.clamp_min(1e-10))).mean().item()
+    return hole_psnr(images, truth, mask).mean().item()
 
 
 def accuracy(classifier, images: torch.Tensor, labels: torch.Tensor) -> float:
     return (classify(classifier, images[..., 2:-2, 2:-2]).argmax(1) == labels).float().mean().item()
+
+
+def held_out_digits(root: str, split: str, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``n`` digits of the 32 px MNIST datamodule's validation split (never trained on), ``[n, 1, 32, 32]``
+    in [-1, 1], and their labels ``[n]``."""
+    data = MNIST(root=root, split=split, image_size=32)
+    data.setup("fit")
+    truth = torch.stack([data.val_set[i][0] for i in range(n)])
+    labels = torch.as_tensor([int(data.val_set[i][1]) for i in range(n)])
+    return truth, labels
+
+
+def benchmark_mask(spec: str, n: int) -> torch.Tensor:
+    """The mask ``[n, 1, 32, 32]`` every method is scored on for ``spec`` (random ones from seed 0)."""
+    return make_mask(spec, n, (32, 32), torch.Generator().manual_seed(0))
+
+
+def gan_search_fill(model, given: torch.Tensor, mask: torch.Tensor, args) -> tuple[torch.Tensor, float]:
+    """G(z*) ``[N, C, H, W]`` of the latent search (``args``: steps, lr, starts, lam; the starts from seed 1) for the
+    masked images ``given``, and its seconds."""
+    start = time.perf_counter()
+    seed = torch.Generator().manual_seed(1)
+    latents, _ = search(model, given, mask, args.steps, args.lr, args.starts, args.lam, 7, seed)
+    seconds = time.perf_counter() - start
+    return model.sample_from(latents), seconds
 
 
 def main() -> None:
@@ -76,10 +99,7 @@ def main() -> None:
     checkpoint = fit(args.root, args.split, args.refit)
     model = load_gan(checkpoint)
     classifier, info = load_classifier(REPO / "classifiers" / "mnist.pt")
-    data = MNIST(root=args.root, split=args.split, image_size=32)
-    data.setup("fit")
-    truth = torch.stack([data.val_set[i][0] for i in range(args.images)])  # [N, 1, 32, 32] in [-1, 1]
-    labels = torch.as_tensor([int(data.val_set[i][1]) for i in range(args.images)])
+    truth, labels = held_out_digits(args.root, args.split, args.images)  # [N, 1, 32, 32] in [-1, 1], [N]
     results = {
         "command": "OMP_NUM_THREADS=1 python benchmarks/inpaint.py " + " ".join(sys.argv[1:]),
         "fit": f"DCGAN, {DCGAN_MNIST} at 32 px, {CPU_MINUTES} CPU minutes on one thread, MNIST {args.split} split",
@@ -92,13 +112,9 @@ def main() -> None:
         "masks": {},
     }
     for spec in MASKS:
-        mask = make_mask(spec, len(truth), (32, 32), torch.Generator().manual_seed(0))
+        mask = benchmark_mask(spec, len(truth))
         given = masked(truth, mask)  # the hole at -1 (black)
-        start = time.perf_counter()
-        seed = torch.Generator().manual_seed(1)
-        latents, _ = search(model, given, mask, args.steps, args.lr, args.starts, args.lam, 7, seed)
-        seconds = time.perf_counter() - start
-        fake = model.sample_from(latents)
+        fake, seconds = gan_search_fill(model, given, mask, args)
         pasted = mask * truth + (1 - mask) * fake  # G(z*) in the hole, the known pixels as given
         blended = poisson_blend(given, fake, mask)
         results["masks"][spec] = {

@@ -8,6 +8,7 @@ from datamodules.folder import ImageFolder
 from datamodules.mnist import MNIST
 from datamodules.paired import Paired
 from datamodules.shapes import Shapes, ShapesPaired, ShapesUnpaired
+from datamodules.super_resolution import SuperResolution
 from datamodules.toy import Toy
 from datamodules.translation import TranslationDataModule
 from datamodules.unpaired import Unpaired
@@ -23,6 +24,7 @@ __all__ = [
     "ShapesCaptions",
     "ShapesPaired",
     "ShapesUnpaired",
+    "SuperResolution",
     "Toy",
     "TranslationDataModule",
     "Unpaired",

@@ -245,6 +245,20 @@ def masked(images: Tensor, mask: Tensor, fill: float = -1.0) -> Tensor:
     return images * mask + fill * (1 - mask)
 
 
+def paste(images: Tensor, generated: Tensor, mask: Tensor) -> Tensor:
+    """``M images + (1 - M) generated``: the known pixels kept, ``generated`` in the hole (``[N, C, H, W]``, ``mask
+    [N, 1, H, W]``)."""
+    return mask * images + (1 - mask) * generated
+
+
+def hole_psnr(images: Tensor, truth: Tensor, mask: Tensor) -> Tensor:
+    """Per image ``[N]``: ``10 log10(2^2 / MSE)`` over the hole's pixels (``mask == 0``) of ``images`` against
+    ``truth``, both in [-1, 1] (peak-to-peak 2); the MSE floored at 1e-10."""
+    hole = (1 - mask).expand_as(truth)
+    mse = ((images - truth) ** 2 * hole).flatten(1).sum(1) / hole.flatten(1).sum(1).clamp_min(1)
+    return 10 * torch.log10(4 / mse.clamp_min(1e-10))
+
+
 def inpaint(model: GANModule, images: Tensor, mask: Tensor, **search_options: Any) -> tuple[Tensor, Tensor]:
     """``(G(z*), blended)``, both ``[N, C, H, W]``: the search (``search_options``: its steps, lr, starts, lam,
     window, generator), then Poisson blending into the known pixels."""

@@ -210,3 +210,27 @@ def feature_reconstruction_nll(fake_features: Tensor, real_features: Tensor) -> 
     """VAE-GAN's ``L_llike^Dis_l`` (Larsen et al. 2016, eq. 7, unit variance, constants dropped):
     ``1/2 ||Dis_l(x~) - Dis_l(x)||^2`` summed over a sample's features, one value a sample (``[N, ...] -> [N]``)."""
     return 0.5 * (fake_features - real_features).square().flatten(1).sum(1)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Super-resolution: content losses (SRGAN, Ledig et al. 2017, s.2.2.1)
+# ------------------------------------------------------------------------------------------------------------------
+def pixel_mse(output: Tensor, target: Tensor) -> Tensor:
+    # l_MSE = 1/(r^2 W H) sum (I_HR - G(I_LR))^2, per element: the SRResNet's content loss (eq. 4)
+    return (output - target).square().mean()
+
+
+def feature_content_loss(fake_features: Tensor, real_features: Tensor, rescale: float = 1.0) -> Tensor:
+    """SRGAN's ``l_VGG/i.j`` (eq. 5) with any frozen network's feature maps ``phi``, ``[N, ...]`` each:
+    ``mean((rescale * phi(I_HR) - rescale * phi(G(I_LR)))^2)`` over every element (the paper's ``1/(W H)`` sum,
+    averaged over maps and samples too). The paper multiplies VGG's maps by ``rescale = 1/12.75`` to bring the loss
+    to the scale of the pixel MSE. Gradients flow into ``fake_features`` only; ``real_features`` is a target."""
+    return (rescale * (fake_features - real_features.detach())).square().mean()
+
+
+def weighted_squared_error(output: Tensor, target: Tensor, weights: Tensor) -> Tensor:
+    """``sum_i w_i (output_i - target_i)^2 / #{i : w_i > 0}``: the mean squared error over the pixels with a
+    nonzero weight, each weighted (Pathak 2016's reconstruction loss with its overlap weighting). ``weights``
+    broadcasts to ``output`` (``[N, 1, H, W]`` for ``[N, C, H, W]`` images); pixels of weight 0 get no gradient."""
+    weights = weights.expand_as(output)
+    return (weights * (output - target) ** 2).sum() / (weights > 0).sum().clamp_min(1)

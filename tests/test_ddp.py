@@ -66,3 +66,34 @@ def test_stackgan_under_ddp_trains_its_text_encoder_once_for_both_ranks(tmp_path
     assert done.stderr.count("training its text encoder") == 1  # said by rank 0 only
     last = torch.load(next(tmp_path.rglob("last.ckpt")), map_location="cpu", weights_only=True)
     assert last["state_dict"]["text_encoder_ready"] and last["global_step"] == 2
+
+
+def test_srgan_under_ddp_takes_rank_zeros_content_network(tmp_path):
+    """SRGAN's content network, trained before the first step, is announced once and rank 0's is broadcast to rank 1
+    (a state dict over gloo); the run trains and saves it."""
+    args = (
+        "fit --model SRGAN --model.content features --model.features 4 --model.blocks 1 --model.upsample_features 8 --model.d_features 4 "
+        "--model.d_dense_features 8 --data.images.image_size 16 --data.images.num_train 64 --data.images.num_val 16 "
+        "--data.images.batch_size 8 --data.batch_size 8 --trainer.accelerator cpu --trainer.strategy ddp "
+        "--trainer.devices 2 --trainer.max_steps 2 --trainer.val_check_interval 2 --trainer.limit_val_batches 1 "
+        "--trainer.enable_progress_bar false"
+    ).split()
+    done = run_in_repo("cli.py", *args, "--trainer.default_root_dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stderr.count("training its content network") == 1  # said by rank 0 only
+    last = torch.load(next(tmp_path.rglob("last.ckpt")), map_location="cpu", weights_only=True)
+    assert last["state_dict"]["content_network_ready"] and last["global_step"] == 2
+
+
+def test_context_encoder_trains_under_ddp_and_saves_each_ranks_random_state(tmp_path):
+    args = (
+        "fit --model ContextEncoder --model.mask random:0.5 --model.g_features 4 --model.d_features 4 "
+        "--model.bottleneck 8 --data.image_size 16 --data.num_train 64 --data.num_val 16 --data.batch_size 8 "
+        "--trainer.accelerator cpu --trainer.strategy ddp --trainer.devices 2 --trainer.max_steps 2 "
+        "--trainer.max_epochs 1 --trainer.val_check_interval 2 --trainer.limit_val_batches 1 "
+        "--trainer.enable_progress_bar false"
+    ).split()
+    done = run_in_repo("cli.py", *args, "--trainer.default_root_dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    last = torch.load(next(tmp_path.rglob("last.ckpt")), map_location="cpu", weights_only=True)
+    assert last["global_step"] == 2 and len(last["lit_gans"]["rng_states"]) == 2

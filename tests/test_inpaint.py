@@ -12,6 +12,7 @@ from PIL import Image
 
 from cli import main
 from lit_gans import DCGAN, GAN, VAE, Pix2Pix
+from lit_gans.gans import ContextEncoder
 from lit_gans.inpaint import (
     center_mask,
     graph_laplacian,
@@ -199,3 +200,47 @@ def test_cli_inpaints_with_a_vae_at_lambda_zero(tmp_path, monkeypatch):
     torch.save(torch.rand(2, 1, SIZE, SIZE) * 2 - 1, "x.pt")
     main(["inpaint", "--ckpt_path=any.ckpt", "--images=x.pt", "--lam=0", "--steps=3", "--output=o.pt"])
     assert torch.load("o.pt").shape == (3, 2, 1, SIZE, SIZE)
+
+
+@pytest.fixture(scope="module")
+def context_encoder_checkpoint(tmp_path_factory) -> Path:
+    """A tiny ContextEncoder (centre holes) after 2 batches on 1-channel 16x16 Shapes, saved."""
+    from datamodules import Shapes
+    from tests.helpers import tiny_trainer
+
+    root = tmp_path_factory.mktemp("tiny_context_encoder")
+    torch.manual_seed(0)
+    model = ContextEncoder(
+        data_shape=(1, SIZE, SIZE), mask="center", overlap=1, g_features=4, d_features=4, bottleneck=8
+    )
+    data = Shapes(image_size=SIZE, channels=1, num_train=16, num_val=8, batch_size=8)
+    trainer = tiny_trainer(root, max_steps=2, limit_val_batches=0)
+    trainer.fit(model, data)
+    trainer.save_checkpoint(root / "ce.ckpt")
+    return root / "ce.ckpt"
+
+
+def test_cli_fills_with_a_context_encoder_prediction(context_encoder_checkpoint, tmp_path, monkeypatch, capsys):
+    """A ContextEncoder checkpoint is filled by its prediction, pasted (or Poisson-blended with --blend), not by the
+    latent search; another mask than the trained one runs with a one-line note."""
+    monkeypatch.chdir(tmp_path)
+    ckpt = f"--ckpt_path={context_encoder_checkpoint}"
+    images = torch.rand(3, 1, SIZE, SIZE) * 2 - 1
+    torch.save(images, "x.pt")
+    main(["inpaint", ckpt, "--images=x.pt", "--mask=center", "--output=c.pt"])
+    out = capsys.readouterr().out
+    assert "note:" not in out and "inpainted 3 images" in out
+    shown, prediction, pasted = torch.load("c.pt")
+    mask = center_mask(3, (SIZE, SIZE))
+    model = ContextEncoder.load_from_checkpoint(context_encoder_checkpoint, weights_only=True)
+    torch.testing.assert_close(prediction, model.fill(images, mask), rtol=0, atol=1e-6)
+    torch.testing.assert_close(pasted, mask * images + (1 - mask) * prediction, rtol=0, atol=1e-6)
+    torch.testing.assert_close(shown, masked(images, mask), rtol=0, atol=0)
+    main(["inpaint", ckpt, "--images=x.pt", "--mask=left", "--blend", "--output=l.pt"])
+    assert "note: this ContextEncoder was trained on center holes; filling --mask left holes" in capsys.readouterr().out
+    _, prediction, blended = torch.load("l.pt")
+    mask = left_mask(3, (SIZE, SIZE))
+    torch.testing.assert_close(blended, poisson_blend(images, prediction, mask), rtol=0, atol=1e-6)
+    assert (blended - (mask * images + (1 - mask) * prediction)).abs().max() > 1e-3  # blended, not pasted
+    main(["inpaint", ckpt, "--images=x.pt", "--mask=random:0.8", "--output=r.png"])
+    assert Image.open("r.png").size == (3 * 18 + 2, 3 * 18 + 2)  # rows: masked, prediction, pasted

@@ -121,7 +121,7 @@ class TranslationMetrics(Callback):
         for name, value in values.items():
             pl_module.log(self.prefix + name, value.to(pl_module.device), sync_dist=True)
         self.last = {name: float(value) for name, value in values.items()}
-        if trainer.is_global_zero:
+        if trainer.is_global_zero and self.last:  # nothing to write for unpaired data and no extractor
             step = getattr(pl_module, "d_steps", trainer.global_step)
             record = {"step": step, **self.last}
             if self.extractor is not None:

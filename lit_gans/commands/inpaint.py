@@ -1,5 +1,6 @@
 """``cli.py inpaint``: fill the missing pixels of images with a trained G (``lit_gans.inpaint``: Yeh et al. 2017's
-latent search, then Poisson blending)."""
+latent search, then Poisson blending), or with a Context Encoder's prediction (Pathak et al. 2016: one forward pass,
+pasted into the hole, or Poisson-blended with ``--blend``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from lit_gans.commands.latent import read_images
 from lit_gans.commands.parse_errors import CommandParser
 from lit_gans.commands.paths import ensure_writable_file
 from lit_gans.errors import LitGansError
-from lit_gans.inpaint import inpaint, make_mask, masked
+from lit_gans.gans.context_encoder import ContextEncoder
+from lit_gans.inpaint import inpaint, make_mask, masked, paste, poisson_blend
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 
@@ -25,7 +27,9 @@ def inpaint_command(argv: list[str]) -> None:
         prog="cli.py inpaint",
         description="Fill masked pixels with a trained lit-gans G (Yeh et al. 2017): several latents per image are "
         "optimised against the known pixels (importance-weighted L1) plus lambda log(1 - D(G(z))), the best kept, "
-        "then Poisson-blended into the known pixels.",
+        "then Poisson-blended into the known pixels. A ContextEncoder checkpoint (Pathak et al. 2016) fills in one "
+        "forward pass instead: its prediction pasted into the hole (--blend: Poisson-blended); the search options "
+        "do not apply to it.",
     )
     parser.add_argument("--ckpt_path", type=str, required=True, help="a checkpoint written by `cli.py fit`")
     parser.add_argument(
@@ -45,7 +49,8 @@ def inpaint_command(argv: list[str]) -> None:
         "--output",
         type=str,
         required=True,
-        help=".png grid (rows: masked input, G(z*), blended) or .pt [3, N, C, H, W]",
+        help=".png grid (rows: masked input, G(z*), blended; for a ContextEncoder: masked input, its prediction, "
+        "pasted or blended) or .pt [3, N, C, H, W]",
     )
     parser.add_argument("--steps", type=int, default=1500, help="Adam iterations on z (the paper: 1500)")
     parser.add_argument("--lr", type=float, default=0.03, help="Adam's step size on z (the paper: 0.03)")
@@ -53,6 +58,11 @@ def inpaint_command(argv: list[str]) -> None:
     parser.add_argument("--lam", type=float, default=0.003, help="weight of the prior loss log(1 - D(G(z))); 0: none")
     parser.add_argument("--window", type=int, default=7, help="side of the importance-weighting window (odd)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the starts and of random masks")
+    parser.add_argument(
+        "--blend",
+        action="store_true",
+        help="ContextEncoder only: Poisson-blend its prediction into the known pixels instead of pasting it",
+    )
     args = parser.parse_args(argv)
 
     output = Path(args.output)
@@ -67,21 +77,28 @@ def inpaint_command(argv: list[str]) -> None:
         raise LitGansError(f"--lam must be at least 0, got {args.lam}")
     ensure_writable_file(output)  # before loading the model
     model = load_gan(args.ckpt_path)
-    shape = checked_model(model, args.lam)
+    context_encoder = isinstance(model, ContextEncoder)
+    shape = model.data_shape if context_encoder else checked_model(model, args.lam)
     images = load_images(Path(args.images), shape)
     generator = torch.Generator().manual_seed(args.seed)
     mask = make_mask(args.mask, len(images), shape[1:], generator)
-    fake, blended = inpaint(
-        model,
-        images,
-        mask,
-        steps=args.steps,
-        lr=args.lr,
-        starts=args.starts,
-        lam=args.lam,
-        window=args.window,
-        generator=generator,
-    )
+    if context_encoder:
+        if args.mask != model.mask:
+            print(f"note: this ContextEncoder was trained on {model.mask} holes; filling --mask {args.mask} holes")
+        fake = model.fill(images, mask).cpu()
+        blended = poisson_blend(images, fake, mask) if args.blend else paste(images, fake, mask)
+    else:
+        fake, blended = inpaint(
+            model,
+            images,
+            mask,
+            steps=args.steps,
+            lr=args.lr,
+            starts=args.starts,
+            lam=args.lam,
+            window=args.window,
+            generator=generator,
+        )
     shown = masked(images, mask)
     output.parent.mkdir(parents=True, exist_ok=True)
     if output.suffix == ".pt":

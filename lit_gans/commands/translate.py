@@ -1,9 +1,11 @@
-"""``cli.py translate``: run a trained image-to-image model (Pix2Pix, CycleGAN) over an image or a folder of images.
+"""``cli.py translate``: run a trained image-to-image model (Pix2Pix, CycleGAN, SRGAN) over an image or a folder of
+images.
 
 Each input is read as the translation datamodules read validation images (``datamodules.translation.to_tensor``:
-converted to the model's channels, RGB or grey, and resized bilinearly to the checkpoint's ``data_shape`` ``(C, H, W)``,
-aspect ignored, no crop), translated in eval mode on the CPU in batches of ``--batch_size`` (in sorted order, the
-noise of Pix2Pix's dropout drawn from ``--seed``), and written as a PNG of ``H x W`` under ``--output``
+converted to the model's channels, RGB or grey, and resized bilinearly to the model's input shape, aspect ignored, no
+crop: the checkpoint's ``data_shape`` ``(C, H, W)``, or for a super-resolution model its low-resolution
+``input_shape`` ``(C, H / r, W / r)``), translated in eval mode on the CPU in batches of ``--batch_size`` (in sorted
+order, the noise of Pix2Pix's dropout drawn from ``--seed``), and written as a PNG of ``H x W`` under ``--output``
 with its path relative to ``--input`` (``in/a/b.jpg -> out/a/b.png``; folders are searched recursively). Everything
 that can fail (checkpoint, model, every image, the output folder) is checked before the first image is translated.
 """
@@ -67,7 +69,7 @@ def translation_model(ckpt_path: str, inverse: bool) -> TranslationGAN:
     name = type(model).__name__
     if not isinstance(model, TranslationGAN):
         raise LitGansError(
-            f"{ckpt_path} holds a {name}, not an image-to-image model: translate needs a Pix2Pix or CycleGAN "
+            f"{ckpt_path} holds a {name}, not an image-to-image model: translate needs a Pix2Pix, CycleGAN or SRGAN "
             "checkpoint (use `cli.py sample` for the others)"
         )
     if inverse and not model.bidirectional:
@@ -98,10 +100,11 @@ def to_picture(image: Tensor) -> np.ndarray:
 def translate_command(argv: list[str]) -> None:
     parser = CommandParser(
         prog="cli.py translate",
-        description="Translate an image, or every image in a folder (recursively), with a Pix2Pix or CycleGAN "
-        "checkpoint: one PNG per input under --output, at the training image size, with the input's relative path.",
+        description="Translate an image, or every image in a folder (recursively), with a Pix2Pix, CycleGAN or SRGAN "
+        "checkpoint: one PNG per input under --output, at the training image size (SRGAN: inputs resized to its "
+        "low-resolution input size, outputs at the training size), with the input's relative path.",
     )
-    parser.add_argument("--ckpt_path", type=str, required=True, help="a Pix2Pix or CycleGAN checkpoint")
+    parser.add_argument("--ckpt_path", type=str, required=True, help="a Pix2Pix, CycleGAN or SRGAN checkpoint")
     parser.add_argument("--input", type=str, required=True, help="an image file, or a folder searched recursively")
     parser.add_argument("--output", type=str, required=True, help="the folder to write the PNGs into")
     parser.add_argument(
@@ -127,7 +130,8 @@ def translate_command(argv: list[str]) -> None:
     targets = input_images(Path(args.input).expanduser(), output)
     inverse = args.direction == "BtoA"
     model = translation_model(args.ckpt_path, inverse)
-    channels, height, width = model.hparams["data_shape"]
+    # what G reads: the training images' shape, or a super-resolution model's low-resolution input (SRGAN)
+    channels, height, width = getattr(model, "input_shape", model.hparams["data_shape"])
     mode = "RGB" if channels == 3 else "L"
     files = list(targets)
     check_decodable(files, mode)

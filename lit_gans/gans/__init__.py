@@ -2,6 +2,7 @@
 
 from lit_gans.gans.acgan import ACGAN
 from lit_gans.gans.cgan import CGAN
+from lit_gans.gans.context_encoder import ContextEncoder
 from lit_gans.gans.cyclegan import CycleGAN
 from lit_gans.gans.dcgan import DCGAN
 from lit_gans.gans.dragan import DRAGAN
@@ -14,6 +15,7 @@ from lit_gans.gans.progan import ProGAN
 from lit_gans.gans.sagan import SAGAN
 from lit_gans.gans.sgan import SGAN
 from lit_gans.gans.sngan import SNGAN
+from lit_gans.gans.srgan import SRGAN
 from lit_gans.gans.stackgan import StackGAN
 from lit_gans.gans.vae import VAE
 from lit_gans.gans.vaegan import VAEGAN
@@ -24,6 +26,7 @@ from lit_gans.gans.wgan_gp import WGANGP
 __all__ = [
     "ACGAN",
     "CGAN",
+    "ContextEncoder",
     "CycleGAN",
     "DCGAN",
     "DRAGAN",
@@ -36,6 +39,7 @@ __all__ = [
     "SAGAN",
     "SGAN",
     "SNGAN",
+    "SRGAN",
     "StackGAN",
     "VAE",
     "VAEGAN",

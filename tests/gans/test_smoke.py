@@ -7,7 +7,7 @@ import torch
 from torch.testing import assert_close
 
 import lit_gans
-from datamodules import Shapes, ShapesCaptions, ShapesPaired, ShapesUnpaired, Toy
+from datamodules import Shapes, ShapesCaptions, ShapesPaired, ShapesUnpaired, SuperResolution, Toy
 from lit_gans import GANModule
 from lit_gans.commands.registry import all_subclasses
 from tests.helpers import tiny_trainer
@@ -143,6 +143,20 @@ CASES["MSGGAN-16"] = (
     lit_gans.MSGGAN,
     dict(z_dim=8, fmap_base=32, fmap_max=8),
     lambda: Shapes(image_size=16, channels=3, num_train=64, num_val=16, batch_size=8),
+)
+# inpainting: random holes (fresh each step) on any image data, a batch whose first element is the images
+CASES["ContextEncoder-16"] = (
+    lit_gans.gans.ContextEncoder,
+    dict(mask="random:0.5", overlap=1, g_features=4, d_features=4, bottleneck=8),
+    lambda: Shapes(image_size=16, channels=3, num_train=32, num_val=8, batch_size=8),
+)
+# super-resolution: 4 px -> 16 px pairs from Shapes, the content network trained on its labels before the first step
+CASES["SRGAN-16"] = (
+    lit_gans.SRGAN,
+    dict(features=4, blocks=1, upsample_features=8, d_features=4, d_dense_features=8),
+    lambda: SuperResolution(
+        Shapes(image_size=16, channels=3, num_train=32, num_val=8, batch_size=8), scale=4, batch_size=8
+    ),
 )
 CASES["CycleGAN-16"] = (
     lit_gans.CycleGAN,
