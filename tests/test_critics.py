@@ -67,7 +67,9 @@ def test_discriminator_sees_the_scale_of_its_input(case):
     model = cls(data_shape=data.data_shape, **arguments)
     model.configure_model()
     perturb_parameters_(model)
-    images = next(iter(data.train_dataloader()))[0][:8]  # [N, C, H, W]
+    batch = next(iter(data.train_dataloader()))
+    judged = 1 if isinstance(model, lit_gans.SRGAN) else 0  # SRGAN's D judges the high-resolution side of (lr, hr)
+    images = batch[judged][:8]  # [N, C, H, W]
     model.train()  # BatchNorm with the batch's own statistics, as D sees every batch in training
     for scores, doubled in zip(critic_scores(model, images), critic_scores(model, 2 * images), strict=True):
         spread = scores.std(0).mean()  # how much D's scores differ between the samples of the batch

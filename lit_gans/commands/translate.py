@@ -26,6 +26,7 @@ from lit_gans.commands.checkpoints import load_gan
 from lit_gans.commands.parse_errors import CommandParser
 from lit_gans.commands.paths import ensure_writable_dir
 from lit_gans.errors import LitGansError
+from lit_gans.gans.context_encoder import ContextEncoder
 from lit_gans.translation import TranslationGAN
 
 SUFFIXES_TEXT = ", ".join(sorted(IMAGE_SUFFIXES))
@@ -71,6 +72,11 @@ def translation_model(ckpt_path: str, inverse: bool) -> TranslationGAN:
         raise LitGansError(
             f"{ckpt_path} holds a {name}, not an image-to-image model: translate needs a Pix2Pix, CycleGAN or SRGAN "
             "checkpoint (use `cli.py sample` for the others)"
+        )
+    if isinstance(model, ContextEncoder):
+        raise LitGansError(
+            f"{ckpt_path} holds a ContextEncoder, which fills holes: run `cli.py inpaint --ckpt_path CKPT --images X "
+            "--mask center|left|random:P --output Y`"
         )
     if inverse and not model.bidirectional:
         raise LitGansError(

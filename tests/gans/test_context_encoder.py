@@ -222,6 +222,8 @@ def test_fit_with_no_other_argument_trains_the_offline_preset(tmp_path, monkeypa
     checkpoint = next(tmp_path.rglob("last.ckpt"))
     err = fail_message(capsys, ["sample", f"--ckpt_path={checkpoint}", "--output=s.png"])
     assert "draws no noise" in err and "cli.py inpaint" in err and len(err.strip().splitlines()) == 1, err
+    err = fail_message(capsys, ["translate", f"--ckpt_path={checkpoint}", f"--input={tmp_path}", "--output=out"])
+    assert "fills holes" in err and "cli.py inpaint" in err and len(err.strip().splitlines()) == 1, err
 
 
 def test_validation_logs_the_hole_psnr(tmp_path):
