@@ -29,6 +29,7 @@ from torch import Tensor
 
 from lit_gans.base import GANModule, eval_mode
 from lit_gans.errors import LitGansError
+from lit_gans.saved_files import load_tensor_file
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -63,13 +64,7 @@ def file_mask(path: Path, n: int, size: tuple[int, int]) -> Tensor:
     if not path.is_file():
         raise LitGansError(f"--mask must be center, left, random:P or an existing file; {path} does not exist")
     if path.suffix == ".pt":
-        try:
-            mask = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as error:
-            raise LitGansError(f"mask {path} is not a readable tensor ({type(error).__name__})") from None
-        if not isinstance(mask, Tensor):
-            raise LitGansError(f"mask {path} holds a {type(mask).__name__}, not a tensor")
-        mask = (mask != 0).float()
+        mask = (load_tensor_file(path, "mask") != 0).float()
     else:
         try:
             picture = Image.open(path).convert("L")

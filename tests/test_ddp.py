@@ -52,48 +52,49 @@ def test_cli_ddp_strategy_trains_with_the_default_callbacks_and_a_logger(tmp_pat
     assert last["global_step"] == 6
 
 
-def test_stackgan_under_ddp_trains_its_text_encoder_once_for_both_ranks(tmp_path):
-    """The text encoder trained before the first step is rank 0's, broadcast to rank 1 (a state dict over gloo)."""
-    args = (
-        "fit --model StackGAN --model.z_dim 8 --model.condition_dim 8 --model.g_features 4 --model.d_features 4 "
-        "--model.text_encoder_steps 3 --data.image_size 16 --data.num_train 64 --data.num_val 16 "
-        "--data.batch_size 8 --trainer.accelerator cpu --trainer.strategy ddp --trainer.devices 2 "
-        "--trainer.max_steps 2 --trainer.val_check_interval 2 --trainer.limit_val_batches 1 "
-        "--trainer.enable_progress_bar false"
-    ).split()
+TWO_RANKS = (
+    "--trainer.accelerator cpu --trainer.strategy ddp --trainer.devices 2 --trainer.max_steps 2 "
+    "--trainer.val_check_interval 2 --trainer.limit_val_batches 1 --trainer.enable_progress_bar false"
+)
+
+
+def fit_on_two_ranks(tmp_path, arguments: str) -> tuple[str, dict]:
+    """``cli.py fit ARGUMENTS`` on 2 CPU ranks for 2 steps: its stderr and the saved ``last.ckpt``."""
+    args = f"fit {arguments} {TWO_RANKS}".split()
     done = run_in_repo("cli.py", *args, "--trainer.default_root_dir", str(tmp_path))
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stderr.count("training its text encoder") == 1  # said by rank 0 only
-    last = torch.load(next(tmp_path.rglob("last.ckpt")), map_location="cpu", weights_only=True)
+    return done.stderr, torch.load(next(tmp_path.rglob("last.ckpt")), map_location="cpu", weights_only=True)
+
+
+def test_stackgan_under_ddp_trains_its_text_encoder_once_for_both_ranks(tmp_path):
+    """The text encoder trained before the first step is rank 0's, broadcast to rank 1 (a state dict over gloo)."""
+    stderr, last = fit_on_two_ranks(
+        tmp_path,
+        "--model StackGAN --model.z_dim 8 --model.condition_dim 8 --model.g_features 4 --model.d_features 4 "
+        "--model.text_encoder_steps 3 --data.image_size 16 --data.num_train 64 --data.num_val 16 --data.batch_size 8",
+    )
+    assert stderr.count("training its text encoder") == 1  # said by rank 0 only
     assert last["state_dict"]["text_encoder_ready"] and last["global_step"] == 2
 
 
 def test_srgan_under_ddp_takes_rank_zeros_content_network(tmp_path):
     """SRGAN's content network, trained before the first step, is announced once and rank 0's is broadcast to rank 1
     (a state dict over gloo); the run trains and saves it."""
-    args = (
-        "fit --model SRGAN --model.content features --model.features 4 --model.blocks 1 --model.upsample_features 8 --model.d_features 4 "
-        "--model.d_dense_features 8 --data.images.image_size 16 --data.images.num_train 64 --data.images.num_val 16 "
-        "--data.images.batch_size 8 --data.batch_size 8 --trainer.accelerator cpu --trainer.strategy ddp "
-        "--trainer.devices 2 --trainer.max_steps 2 --trainer.val_check_interval 2 --trainer.limit_val_batches 1 "
-        "--trainer.enable_progress_bar false"
-    ).split()
-    done = run_in_repo("cli.py", *args, "--trainer.default_root_dir", str(tmp_path))
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stderr.count("training its content network") == 1  # said by rank 0 only
-    last = torch.load(next(tmp_path.rglob("last.ckpt")), map_location="cpu", weights_only=True)
+    stderr, last = fit_on_two_ranks(
+        tmp_path,
+        "--model SRGAN --model.content features --model.features 4 --model.blocks 1 --model.upsample_features 8 "
+        "--model.d_features 4 --model.d_dense_features 8 --data.images.image_size 16 --data.images.num_train 64 "
+        "--data.images.num_val 16 --data.images.batch_size 8 --data.batch_size 8",
+    )
+    assert stderr.count("training its content network") == 1  # said by rank 0 only
     assert last["state_dict"]["content_network_ready"] and last["global_step"] == 2
 
 
 def test_context_encoder_trains_under_ddp_and_saves_each_ranks_random_state(tmp_path):
-    args = (
-        "fit --model ContextEncoder --model.mask random:0.5 --model.g_features 4 --model.d_features 4 "
+    _, last = fit_on_two_ranks(
+        tmp_path,
+        "--model ContextEncoder --model.mask random:0.5 --model.g_features 4 --model.d_features 4 "
         "--model.bottleneck 8 --data.image_size 16 --data.num_train 64 --data.num_val 16 --data.batch_size 8 "
-        "--trainer.accelerator cpu --trainer.strategy ddp --trainer.devices 2 --trainer.max_steps 2 "
-        "--trainer.max_epochs 1 --trainer.val_check_interval 2 --trainer.limit_val_batches 1 "
-        "--trainer.enable_progress_bar false"
-    ).split()
-    done = run_in_repo("cli.py", *args, "--trainer.default_root_dir", str(tmp_path))
-    assert done.returncode == 0, done.stderr[-3000:]
-    last = torch.load(next(tmp_path.rglob("last.ckpt")), map_location="cpu", weights_only=True)
+        "--trainer.max_epochs 1",
+    )
     assert last["global_step"] == 2 and len(last["lit_gans"]["rng_states"]) == 2

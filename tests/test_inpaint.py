@@ -12,6 +12,7 @@ from PIL import Image
 
 from cli import main
 from lit_gans import DCGAN, GAN, VAE, Pix2Pix
+from lit_gans.errors import LitGansError
 from lit_gans.gans import ContextEncoder
 from lit_gans.inpaint import (
     center_mask,
@@ -244,3 +245,13 @@ def test_cli_fills_with_a_context_encoder_prediction(context_encoder_checkpoint,
     assert (blended - (mask * images + (1 - mask) * prediction)).abs().max() > 1e-3  # blended, not pasted
     main(["inpaint", ckpt, "--images=x.pt", "--mask=random:0.8", "--output=r.png"])
     assert Image.open("r.png").size == (3 * 18 + 2, 3 * 18 + 2)  # rows: masked, prediction, pasted
+
+
+def test_a_mask_file_that_holds_no_tensor_is_named(tmp_path):
+    not_a_tensor, garbage = tmp_path / "labels.pt", tmp_path / "garbage.pt"
+    torch.save({"labels": [1, 2]}, not_a_tensor)
+    garbage.write_bytes(b"not a pickle")
+    with pytest.raises(LitGansError, match=r"mask .*labels.pt holds a dict, not a tensor"):
+        make_mask(str(not_a_tensor), 1, (8, 8))
+    with pytest.raises(LitGansError, match=r"mask .*garbage.pt is not a readable tensor"):
+        make_mask(str(garbage), 1, (8, 8))

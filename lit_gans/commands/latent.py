@@ -36,6 +36,7 @@ from lit_gans.latent import (
     variants,
 )
 from lit_gans.metrics.classifier import load_classifier
+from lit_gans.saved_files import load_tensor_file
 
 SUFFIXES = {"interpolate": (".png", ".gif", ".pt"), "arithmetic": (".png", ".pt"), "invert": (".png", ".pt")}
 
@@ -267,12 +268,7 @@ def read_images(path: Path, shape: tuple[int, ...]) -> Tensor:
     if not path.is_file():
         raise LitGansError(f"--images {path} does not exist")
     if path.suffix == ".pt":
-        try:
-            images = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as error:
-            raise LitGansError(f"--images {path} is not a readable tensor ({type(error).__name__})") from None
-        if not isinstance(images, Tensor):
-            raise LitGansError(f"--images {path} holds a {type(images).__name__}, not a tensor [N, C, H, W]")
+        images = load_tensor_file(path, "--images")  # [N, C, H, W] or one image [C, H, W]
         images = images[None] if images.ndim == 3 else images
     else:
         try:

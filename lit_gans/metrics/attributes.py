@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lit_gans.errors import LitGansError
-from lit_gans.metrics.classifier import conv_body
+from lit_gans.metrics.classifier import conv_body, fit_one_cycle
 from lit_gans.metrics.real_stats import describe_data
 from lit_gans.saved_files import load_tagged, save_tagged
 
@@ -61,21 +61,12 @@ def train_attribute_classifier(
     torch.manual_seed(seed)
     datamodule.setup("fit")
     model = AttributeClassifier(datamodule.data_shape[0], dict(heads), width)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    loader = datamodule.train_dataloader()
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * len(loader))
-    for epoch in range(epochs):
-        model.train()
-        if hasattr(loader.sampler, "set_epoch"):
-            loader.sampler.set_epoch(epoch)
-        for batch in loader:
-            images, attributes = batch[0], batch[2]
-            logits = model(images)
-            loss = sum(F.cross_entropy(logits[name], attributes[:, i]) for i, name in enumerate(model.heads))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
+
+    def loss_of(net: AttributeClassifier, batch) -> Tensor:  # batch: (images, tokens, attributes [N, A], stated)
+        logits = net(batch[0])
+        return sum(F.cross_entropy(logits[name], batch[2][:, i]) for i, name in enumerate(net.heads))
+
+    fit_one_cycle(model, datamodule.train_dataloader(), epochs, lr, loss_of)
     model.eval().requires_grad_(False)
     images, _, attributes, _ = dataset_tensors(datamodule.val_set)
     correct = (model.predict(images) == attributes).float().mean(0)

@@ -7,6 +7,7 @@ ImageNet-like data. (The same classifier also judges generated digits against th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,25 @@ def accuracy(model: nn.Module, loader) -> float:
     return correct / max(total, 1)
 
 
+def fit_one_cycle(
+    model: nn.Module, loader, epochs: int, lr: float, batch_loss: Callable[[nn.Module, Any], Tensor]
+) -> None:
+    """Minimise ``batch_loss(model, batch)`` over ``epochs`` passes of ``loader`` with Adam under a one-cycle
+    schedule peaking at ``lr`` (the in-project classifiers' training)."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * len(loader))
+    for epoch in range(epochs):
+        model.train()
+        if hasattr(loader.sampler, "set_epoch"):
+            loader.sampler.set_epoch(epoch)
+        for batch in loader:
+            loss = batch_loss(model, batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+
+
 def train_classifier(
     datamodule: LightningDataModule, epochs: int = 3, lr: float = 1e-3, width: int = 32, seed: int = 0
 ) -> tuple[SmallConvClassifier, dict[str, Any]]:
@@ -92,19 +112,9 @@ def train_classifier(
     if num_classes < 2:
         raise LitGansError(f"{type(datamodule).__name__} has a single class: nothing for a classifier to learn")
     model = SmallConvClassifier(data_shape[0], num_classes, width)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    loader = datamodule.train_dataloader()
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * len(loader))
-    for epoch in range(epochs):
-        model.train()
-        if hasattr(loader.sampler, "set_epoch"):
-            loader.sampler.set_epoch(epoch)
-        for images, labels in loader:
-            loss = F.cross_entropy(model(images), labels)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
+    fit_one_cycle(
+        model, datamodule.train_dataloader(), epochs, lr, lambda net, batch: F.cross_entropy(net(batch[0]), batch[1])
+    )
     model.eval()
     info = {
         "data_shape": list(data_shape),
