@@ -207,6 +207,31 @@ def test_init_ckpt_copies_g(tmp_path):
         wider.load_initial_generator(str(tmp_path / "srresnet.ckpt"))
 
 
+def test_a_resumed_run_keeps_its_own_g_not_the_init_ckpt(tmp_path):
+    """``init_ckpt`` starts a fresh fit only: resuming a run that began from it continues the run's trained G."""
+    baseline = SRGAN(data_shape=(3, 16, 16), content="pixel", lambda_adv=0.0, **TINY)
+    trainer = tiny_trainer(tmp_path / "srresnet", max_steps=2, limit_val_batches=0)
+    trainer.fit(baseline, tiny_data())
+    trainer.save_checkpoint(tmp_path / "srresnet.ckpt")
+    arguments = dict(data_shape=(3, 16, 16), content="pixel", init_ckpt=str(tmp_path / "srresnet.ckpt"), **TINY)
+    run = SRGAN(**arguments)
+    trainer = tiny_trainer(tmp_path / "run", max_steps=3, limit_val_batches=0)
+    trainer.fit(run, tiny_data())
+    trainer.save_checkpoint(tmp_path / "run.ckpt")
+
+    class GAtStart(Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            if not hasattr(self, "state"):
+                self.state = {k: v.clone() for k, v in pl_module.generator.state_dict().items()}
+
+    start = GAtStart()
+    resumed = tiny_trainer(tmp_path / "resumed", max_steps=5, limit_val_batches=0, callbacks=[start])
+    resumed.fit(SRGAN(**arguments), tiny_data(), ckpt_path=tmp_path / "run.ckpt")
+    for key, value in run.generator.state_dict().items():
+        torch.testing.assert_close(start.state[key], value, atol=0, rtol=0)
+    assert not torch.equal(start.state["head.0.weight"], baseline.generator.state_dict()["head.0.weight"])
+
+
 def test_scales_of_data_and_model_must_agree(tmp_path):
     model = SRGAN(data_shape=(3, 16, 16), scale=4, content="pixel", **TINY)
     with pytest.raises(LitGansError, match="--data.scale 2 but --model.scale is 4"):
