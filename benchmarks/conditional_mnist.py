@@ -46,17 +46,24 @@ def held_out_digits(root: str, split: str) -> tuple[Tensor, Tensor]:
     return data.val_set.images.float() / 127.5 - 1.0, data.val_set.labels
 
 
-@torch.no_grad()
-def infogan_accuracy(model, images: Tensor, labels: Tensor) -> dict:
-    """Q's categorical code of each real image, each code value mapped to its most frequent digit."""
-    model.discriminator.eval()
-    codes = model.discriminator(images)[1][:, : model.num_categories].argmax(1)
+def code_accuracy(codes: Tensor, labels: Tensor, num_categories: int) -> dict:
+    """Each code value mapped to its most frequent digit; the share of images whose code maps to their digit."""
     mapping = []
-    for value in range(model.num_categories):
+    for value in range(num_categories):
         digits = labels[codes == value]
         mapping.append(int(digits.mode().values) if len(digits) else -1)
     predicted = torch.tensor(mapping)[codes]
     return {"accuracy": (predicted == labels).float().mean().item(), "code_to_digit": mapping}
+
+
+@torch.no_grad()
+def infogan_accuracy(model, images: Tensor, labels: Tensor) -> dict:
+    """Q's categorical code of each real image as an unsupervised classifier; with ``d_average_rate`` > 0, from the
+    parameter average (``accuracy``) and from Q itself (``current``)."""
+    result = code_accuracy(model.categorical_code(images), labels, model.num_categories)
+    if hasattr(model, "discriminator_average"):
+        result["current"] = code_accuracy(model.categorical_code(images, current=True), labels, model.num_categories)
+    return result
 
 
 def main() -> None:

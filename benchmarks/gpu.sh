@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Speed on a CUDA machine, in one go: DCGAN at 64 px (batch 128) and WGAN-GP training batches per second in fp32 and
-# bf16-mixed, each with and without torch.compile and channels-last, and the FID Inception's images per second,
-# written to one JSON (benchmarks/throughput.py does the timing; see its docstring).
+# bf16-mixed, each with and without torch.compile and channels-last; for eager DCGAN the same against a hand-written
+# loop (with and without a sync a step) and without lit-gans' non-finite guard; and the FID Inception's images per
+# second, written to one JSON (benchmarks/throughput.py does the timing; see its docstring).
 #
 #   bash benchmarks/gpu.sh                                  # CUDA, full sizes -> benchmarks/out/gpu.json
 #   bash benchmarks/gpu.sh --device cpu --out /tmp/x.json   # the dry run: tiny sizes, every setting, any machine
@@ -34,4 +35,5 @@ python="${PYTHON:-.venv/bin/python}"
 [ -x "$python" ] || python=python
 exec "$python" benchmarks/throughput.py --device "$device" --models DCGAN WGANGP \
     --precisions 32-true bf16-mixed --compile off on --channels_last off on \
+    --loops lit-gans unguarded hand-written hand-written-nosync \
     "${sizes[@]}" --out "$out" ${extra[@]+"${extra[@]}"}

@@ -37,9 +37,10 @@ from lightning.pytorch.loggers import CSVLogger
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from _trainer import hand_written_gan_step  # noqa: E402
+
 from datamodules import MNIST, Toy  # noqa: E402
 from lit_gans import DCGAN, GAN  # noqa: E402
-from lit_gans.losses import non_saturating_d_loss, non_saturating_g_loss  # noqa: E402
 
 
 def make_task(task: str, root: str):
@@ -70,20 +71,7 @@ def hand_written(data, new_model, steps: int, warmup: int) -> float:
         if step % per_epoch == 0:
             order = torch.randperm(len(images))
         real = images[order[(step % per_epoch) * batch_size : (step % per_epoch + 1) * batch_size]]
-        with torch.no_grad():
-            fake = G(torch.randn(len(real), model.z_dim))
-        d_loss = non_saturating_d_loss(D(real), D(fake))
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_d.step()
-        for p in D.parameters():  # as in lit-gans: no gradients accumulate in D during the G step
-            p.requires_grad_(False)
-        g_loss = non_saturating_g_loss(D(G(torch.randn(len(real), model.z_dim))))
-        opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt_g.step()
-        for p in D.parameters():
-            p.requires_grad_(True)
+        d_loss, g_loss = hand_written_gan_step(G, D, opt_g, opt_d, real, model.z_dim)
         d_loss.item(), g_loss.item()
     return steps / (time.perf_counter() - start)
 

@@ -32,6 +32,10 @@ VARIANTS = {
     "GAN+minibatch_discrimination": ("GAN", {"minibatch_kernels": 5, "minibatch_kernel_dim": 3}),
     "GAN+historical_averaging": ("GAN", {"historical_averaging": 1e-3}),
     "GAN+virtual_batch_norm": ("GAN", {"virtual_batch_norm": True}),
+    # PacGAN (Lin et al. 2018): D judges m samples at once; its runs give D as many packed inputs a batch as the
+    # GAN gets samples, so pass --batch_size m times the GAN's
+    "PacGAN2": ("GAN", {"pack": 2}),
+    "PacGAN4": ("GAN", {"pack": 4}),
 }
 
 

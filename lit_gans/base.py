@@ -36,6 +36,7 @@ import torch
 import torch.distributed as dist
 from lightning.pytorch import LightningModule
 from lightning.pytorch.core.optimizer import LightningOptimizer
+from lightning.pytorch.utilities import rank_zero_warn
 from lightning_utilities.core.apply_func import apply_to_collection
 from torch import Tensor, nn
 
@@ -48,6 +49,19 @@ def uncompiled(module: nn.Module) -> Callable[..., Any]:
     """``module``'s own call (hooks included), past an in-place ``torch.compile`` (``compile_networks``): for the
     gradient penalties' double backward through D, which compiled graphs (AOT autograd) do not support."""
     return module._call_impl
+
+
+def guard_parameters_requires_grad() -> None:
+    """Make compiled graphs check their parameters' ``requires_grad`` on every call. The D and G steps switch off
+    the other network's (Lightning's ``toggle_optimizer``); dynamo's dict-tag fast path skipped that check before
+    torch 2.12 (pytorch#139476), so a compiled G first called in a D step, its parameters frozen, kept its no-grad
+    graph in the G step (seen with torch 2.11 on CUDA: "element 0 of tensors does not require grad"). Process-wide
+    and left set: the compiled networks outlive the fit."""
+    import torch._dynamo
+
+    config = torch._dynamo.config
+    if hasattr(config, "skip_tensor_guards_with_matching_dict_tags"):
+        config.skip_tensor_guards_with_matching_dict_tags = False
 
 
 def images_channels_last(batch: Any) -> Any:
@@ -241,6 +255,13 @@ class GANModule(LightningModule):
         # in place (``nn.Module.compile``): the state-dict keys, the optimizers' parameters and the EMA copy (made
         # before, left uncompiled: it only samples) stay as they are
         if self.compile_networks:
+            guard_parameters_requires_grad()
+            if self.channels_last and self.device.type == "cuda":
+                rank_zero_warn(
+                    "compile_networks with channels_last failed on torch 2.11 with CUDA (inductor's stride check in "
+                    "the backward of a transposed conv on a 1x1 input, DCGAN's first G layer; benchmarks/README.md, "
+                    "'On a GPU'): if inductor raises 'AssertionError: expected size ... stride', drop one of them"
+                )
             for net in self.trained_networks():
                 net.compile()
 

@@ -38,6 +38,23 @@ def check_shape(x: Tensor, expected: Sequence[int | None], name: str) -> None:
         raise LitGansError(f"{name}: expected a tensor of shape {wanted}, got {tuple(x.shape)}")
 
 
+def pack_samples(x: Tensor, pack: int) -> Tensor:
+    """PacGAN's packing (Lin et al. 2018): ``[B, C, *rest] -> [B / m, m C, *rest]``, each run of ``m = pack``
+    consecutive samples joined along the first feature axis (points ``[B, D] -> [B / m, m D]``, images along
+    their channels), so that D judges ``m`` samples at once."""
+    if len(x) % pack:
+        raise LitGansError(
+            f"packing {pack} samples per D input needs a batch that is a multiple of {pack}, got {len(x)}: "
+            f"set --data.batch_size to a multiple of {pack}"
+        )
+    return x.reshape(len(x) // pack, pack * x.shape[1], *x.shape[2:])
+
+
+def packed_shape(data_shape: Sequence[int], pack: int) -> tuple[int, ...]:
+    """The shape of one packed D input: ``(m C, *rest)`` for samples of ``(C, *rest)``."""
+    return (pack * data_shape[0], *data_shape[1:])
+
+
 class FeaturesThenHead(nn.Module):
     """A discriminator laid out as ``net = [feature layers..., head layers...]``: ``features(x)`` runs the first
     ``num_feature_layers`` (D's last hidden activations: feature matching's ``f``, the body of extra heads),

@@ -55,11 +55,13 @@ class TheoryState:
 
 def applies(pl_module: LightningModule) -> bool:
     """Whether ``pl_module`` plays the paper's game: a latent-input GAN on the cross-entropy objective
-    (``NonSaturatingGAN``: its D's logit is ``log D / (1 - D)``), unconditional (no labels or codes beside z)."""
+    (``NonSaturatingGAN``: its D's logit is ``log D / (1 - D)``), unconditional (no labels or codes beside z), its D
+    judging one sample at a time (a packed D's ``D(x)`` of a single ``x`` is undefined)."""
     return (
         isinstance(pl_module, NonSaturatingGAN)
         and pl_module.latent_input
         and type(pl_module).draw_conditions is GANModule.draw_conditions
+        and getattr(pl_module, "pack", 1) == 1
     )
 
 

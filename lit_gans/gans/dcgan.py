@@ -37,6 +37,9 @@ class DCGAN(NonSaturatingGAN):
         minibatch_kernel_dim: ``C``, the size of each kernel's projection ``M_i,b`` of a sample (``T`` is
             ``A x B x C``; 5); used only when ``minibatch_kernels > 0``.
         virtual_batch_norm: virtual instead of ordinary batch norm in G.
+        pack: ``m``, PacGAN's packing degree (Lin et al. 2018, whose stacked-MNIST runs pack DCGAN): D judges ``m``
+            images joined along their channels, ``[m C, H, W]``; the batch size must be a multiple of ``m`` (1, the
+            default: no packing).
         **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching, historical_averaging) and on to
             ``GANModule`` (num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite, compile_networks,
             channels_last).
@@ -58,8 +61,11 @@ class DCGAN(NonSaturatingGAN):
         minibatch_kernels: int = 0,
         minibatch_kernel_dim: int = 5,
         virtual_batch_norm: bool = False,
+        pack: int = 1,
         **kwargs: Any,
     ) -> None:
+        if pack < 1:
+            raise LitGansError(f"pack must be at least 1 (1: no packing), got {pack}")
         super().__init__(
             z_dim=z_dim, lr_g=lr_g, lr_d=lr_d, betas_g=betas_g, betas_d=betas_d, n_critic=n_critic, **kwargs
         )
@@ -68,14 +74,15 @@ class DCGAN(NonSaturatingGAN):
             raise LitGansError(f"DCGAN needs square images (channels, size, size), got data_shape={tuple(data_shape)}")
         channels, image_size, _ = data_shape
         self.generator = DCGANGenerator(z_dim, image_size, channels, g_features, virtual_batch_norm=virtual_batch_norm)
+        self.pack = pack
         self.discriminator = DCGANDiscriminator(
             image_size,
-            channels,
+            pack * channels,
             d_features,
             minibatch_kernels=minibatch_kernels,
             minibatch_kernel_dim=minibatch_kernel_dim,
         )
 
-    # the objective is the 2014 paper's, unchanged
+    # the objective is the 2014 paper's, unchanged (D's inputs packed when pack > 1)
     d_step = GAN.d_step
     g_step = GAN.g_step

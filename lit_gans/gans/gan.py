@@ -5,6 +5,11 @@ Algorithm 1, with ``k = n_critic`` discriminator steps per generator step:
     D: ascend   1/m sum [log D(x_i) + log(1 - D(G(z_i)))]
     G: descend  1/m sum [-log D(G(z_i))]     (the non-saturating form the paper recommends in section 3)
 
+``pack = m > 1`` is PacGAN (Lin et al. 2018, "PacGAN: The power of two samples in generative adversarial
+networks", arXiv:1712.04086): D takes ``m`` samples at once, all real or all generated, concatenated, and the
+same two losses are taken over the ``B / m`` packed inputs, which penalizes a G whose samples lack the data's
+variety (mode collapse).
+
 Networks as in the classic Keras / PyTorch-GAN example: an MLP generator 256-512-1024 with BatchNorm and
 LeakyReLU(0.2), an MLP discriminator 512-256 with LeakyReLU(0.2); Adam 2e-4, betas (0.5, 0.999). Images come out
 through tanh in [-1, 1]; flat toy data (1D or 2D points) through a linear output. ``activation="tanh"`` gives the
@@ -17,7 +22,9 @@ from typing import Any, ClassVar, Literal
 
 from torch import Tensor
 
+from lit_gans.errors import LitGansError
 from lit_gans.improved import NonSaturatingGAN
+from lit_gans.layers import pack_samples, packed_shape
 from lit_gans.losses import discriminator_accuracy
 from lit_gans.networks import MLPDiscriminator, MLPGenerator
 
@@ -42,6 +49,9 @@ class GAN(NonSaturatingGAN):
         virtual_batch_norm: virtual instead of ordinary batch norm in G.
         activation: the hidden layers' nonlinearity in G and D: ``leaky_relu`` (LeakyReLU(0.2), the classic
             example) or ``tanh`` (the small MLPs of the 1D tutorial).
+        pack: ``m``, PacGAN's packing degree: D judges ``m`` samples joined along their first axis (points
+            ``[m D]``, images ``[m C, H, W]``); a batch of ``B`` gives ``B / m`` packed real and fake inputs, so
+            ``B`` must be a multiple of ``m`` (1, the default: no packing).
         **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching, historical_averaging) and on to
             ``GANModule`` (num_fixed_samples, fixed_noise_seed, ema_decay, nonfinite, compile_networks,
             channels_last).
@@ -66,8 +76,11 @@ class GAN(NonSaturatingGAN):
         minibatch_kernel_dim: int = 5,
         virtual_batch_norm: bool = False,
         activation: Literal["leaky_relu", "tanh"] = "leaky_relu",
+        pack: int = 1,
         **kwargs: Any,
     ) -> None:
+        if pack < 1:
+            raise LitGansError(f"pack must be at least 1 (1: no packing), got {pack}")
         super().__init__(
             z_dim=z_dim, lr_g=lr_g, lr_d=lr_d, betas_g=betas_g, betas_d=betas_d, n_critic=n_critic, **kwargs
         )
@@ -75,20 +88,22 @@ class GAN(NonSaturatingGAN):
         images = len(data_shape) == 3
         norm = "virtual" if virtual_batch_norm else "batch"
         self.generator = MLPGenerator(z_dim, data_shape, g_hidden, norm=norm, tanh_output=images, activation=activation)
+        self.pack = pack
         self.discriminator = MLPDiscriminator(
-            data_shape, d_hidden, minibatch_kernels, minibatch_kernel_dim, activation=activation
+            packed_shape(data_shape, pack), d_hidden, minibatch_kernels, minibatch_kernel_dim, activation=activation
         )
 
     def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
-        real = batch[0]
-        real_logits, fake_logits = self.discriminator(real), self.discriminator(self.draw_fake(len(real)).detach())
+        real, D, m = batch[0], self.discriminator, self.pack
+        real_logits = D(pack_samples(real, m))
+        fake_logits = D(pack_samples(self.draw_fake(len(real)).detach(), m))
         return {
             "loss": self.adversarial_d_loss(real_logits, fake_logits),  # -log D(x) - log(1 - D(G(z)))
             "accuracy": discriminator_accuracy(real_logits, fake_logits),
         }
 
     def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
-        real, D = batch[0], self.discriminator
-        fake_features = D.features(self.draw_fake(len(real)))
-        real_features = D.features(real) if self.feature_matching else None
+        real, D, m = batch[0], self.discriminator, self.pack
+        fake_features = D.features(pack_samples(self.draw_fake(len(real)), m))
+        real_features = D.features(pack_samples(real, m)) if self.feature_matching else None
         return {"loss": self.adversarial_g_loss(D.head(fake_features), fake_features, real_features)}  # -log D(G(z))

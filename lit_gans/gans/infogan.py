@@ -22,6 +22,8 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import Tensor
 
+from lit_gans.base import eval_mode
+from lit_gans.ema import BiasCorrectedAverage
 from lit_gans.errors import LitGansError
 from lit_gans.improved import NonSaturatingGAN, uniform_labels
 from lit_gans.losses import categorical_code_loss, discriminator_accuracy, gaussian_code_nll
@@ -71,6 +73,9 @@ class InfoGAN(NonSaturatingGAN):
         minibatch_kernels: ``B``, the number of minibatch-discrimination kernels in D (Salimans et al. 2016,
             s.3.2): each appends to D's features one that measures how close a sample is to the rest of its
             batch; 0 (default): off; not with ``network="infogan"``.
+        d_average_rate: ``r`` of a running average of D's and Q's parameters (``ema.BiasCorrectedAverage``, folded
+            in after every D step) that ``categorical_code`` reads, as Salimans et al.'s code evaluates its
+            semi-supervised D with a parameter average; Q itself trains as before. 0 (default): off.
         **kwargs: go to ``NonSaturatingGAN`` (real_label, feature_matching, historical_averaging) and on to
             ``GANModule`` (fixed_noise_seed, ema_decay, nonfinite, compile_networks,
             channels_last).
@@ -104,8 +109,12 @@ class InfoGAN(NonSaturatingGAN):
         n_critic: int = 1,
         num_fixed_samples: int = 100,
         minibatch_kernels: int = 0,
+        d_average_rate: float = 0.0,
         **kwargs: Any,
     ) -> None:
+        if not 0.0 <= d_average_rate <= 1.0:
+            raise LitGansError(f"d_average_rate must lie in [0, 1] (0: off), got {d_average_rate}")
+        self.d_average_rate = d_average_rate
         if noise_prior not in ("normal", "uniform"):
             raise LitGansError(f"noise_prior must be 'normal' or 'uniform', got {noise_prior!r}")
         self.noise_prior = noise_prior  # before the base's init, which draws the fixed latents with sample_latent
@@ -142,6 +151,29 @@ class InfoGAN(NonSaturatingGAN):
         self.generator = LatentCodeGenerator(g_net, z_dim, num_categories, num_continuous)
         q_outputs = num_categories + num_continuous * (2 if continuous_loss == "gaussian" else 1)
         self.discriminator = AuxiliaryHeadDiscriminator(d_net, q_outputs, q_hidden, q_batch_norm, leaky_slope)
+
+    def configure_model(self) -> None:
+        """Adds ``discriminator_average`` (when ``d_average_rate > 0``) once D exists, before Lightning restores a
+        checkpoint, so checkpoints and resumed runs keep it."""
+        super().configure_model()
+        if self.d_average_rate > 0 and not hasattr(self, "discriminator_average"):
+            self.discriminator_average = BiasCorrectedAverage(self.discriminator, self.d_average_rate)
+
+    def after_d_step(self) -> None:
+        super().after_d_step()
+        if hasattr(self, "discriminator_average"):
+            self.discriminator_average.update_(self.discriminator)
+
+    @torch.no_grad()
+    def categorical_code(self, images: Tensor, current: bool = False) -> Tensor:
+        """``argmax_k Q(c_1 = k | x)`` for each image, ``[N]`` (eval mode): the categorical code as an unsupervised
+        classifier, from the parameter average when ``d_average_rate > 0`` (``current``: from D and Q
+        themselves)."""
+        averaged = hasattr(self, "discriminator_average") and not current
+        net = self.discriminator_average.module if averaged else self.discriminator
+        with eval_mode(net):
+            q_outputs = net.auxiliary(net.features(images.to(self.device)))
+        return q_outputs[:, : self.num_categories].argmax(1)
 
     # ----------------------------------------------------------------------------------------------------------
     # Codes

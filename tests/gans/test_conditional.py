@@ -383,6 +383,30 @@ def test_sgan_classifies_with_the_average_which_survives_checkpoints(tmp_path):
         assert torch.equal(layer.scale, before)  # fixed scales: set once by the init, kept
 
 
+def test_infogan_reads_its_code_from_the_average_which_survives_checkpoints(tmp_path):
+    torch.manual_seed(0)
+    data = grey_shapes()
+    arguments = dict(data_shape=data.data_shape, num_categories=4, num_continuous=1, network="mlp", z_dim=4)
+    model = lit_gans.InfoGAN(**arguments, g_hidden=(16,), d_hidden=(16,), q_hidden=8, d_average_rate=0.1)
+    trainer = tiny_trainer(tmp_path, max_steps=3, limit_val_batches=0)
+    trainer.fit(model, data)
+    assert int(model.discriminator_average.count) == 3  # one update per D step
+    x = torch.rand(8, 1, 16, 16) * 2 - 1
+    with torch.no_grad():
+        model.discriminator.eval()
+        current = model.discriminator(x)[1][:, :4].argmax(1)
+    assert torch.equal(model.categorical_code(x, current=True), current)
+    with torch.no_grad():  # an average whose Q (4 code logits, a mean and a log-std) calls everything code 3
+        model.discriminator_average.module.auxiliary_head[-1].bias.copy_(torch.tensor([0.0, 0.0, 0.0, 1e4, 0.0, 0.0]))
+    assert model.categorical_code(x).tolist() == [3] * 8
+    path = tmp_path / "infogan.ckpt"
+    trainer.save_checkpoint(path)
+    reloaded = lit_gans.InfoGAN.load_from_checkpoint(path, weights_only=True)
+    assert reloaded.categorical_code(x).tolist() == [3] * 8
+    with pytest.raises(LitGansError, match="d_average_rate must lie in"):
+        lit_gans.InfoGAN(**arguments, d_average_rate=2.0)
+
+
 def test_infogan_leaky_slope_reaches_d_body_and_q():
     model = lit_gans.InfoGAN(data_shape=(1, 28, 28), network="infogan", leaky_slope=0.01, q_batch_norm=True)
     slopes = {m.negative_slope for m in model.discriminator.modules() if isinstance(m, torch.nn.LeakyReLU)}
