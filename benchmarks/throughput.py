@@ -76,7 +76,6 @@ class BatchTimer(Callback):
 
 
 LOOPS = ("lit-gans", "unguarded", "hand-written", "hand-written-nosync")
-BASELINES = ("unguarded", "hand-written", "hand-written-nosync")  # DCGAN, eager, only
 
 
 def random_images(args: argparse.Namespace) -> Tensor:
