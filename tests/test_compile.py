@@ -101,3 +101,28 @@ def test_gpu_script_dry_run_on_the_cpu(tmp_path):
         assert "error" not in setting and setting["batches_per_second"] > 0, setting
     assert report["inception"]["images_per_second"] > 0
     assert len(report["of_hand_written"]) == 3 * 4 and all(r["ratio"] > 0 for r in report["of_hand_written"])
+
+
+@pytest.mark.parametrize(
+    "device, channels_last, warns", [("cuda", True, True), ("cuda", False, False), ("cpu", True, False)]
+)
+def test_compile_with_channels_last_on_cuda_warns_at_fit_start(device, channels_last, warns):
+    """Inductor failed on torch 2.11 + CUDA with both options (benchmarks/README.md, "On a GPU"): the fit says so
+    there, and only there. The device is set by hand (no GPU here); compiling wraps the networks lazily."""
+    import warnings
+
+    import torch._dynamo
+
+    model = DCGAN(
+        data_shape=(3, 16, 16), g_features=4, d_features=4, compile_networks=True, channels_last=channels_last
+    )
+    model._device = torch.device(device, 0) if device == "cuda" else torch.device(device)
+    with (
+        torch._dynamo.config.patch(skip_tensor_guards_with_matching_dict_tags=True),
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always")
+        model.on_fit_start()
+    said = [str(w.message) for w in caught if "compile_networks with channels_last" in str(w.message)]
+    assert len(said) == (1 if warns else 0), said
+    assert model.generator._compiled_call_impl is not None

@@ -403,6 +403,11 @@ def test_infogan_reads_its_code_from_the_average_which_survives_checkpoints(tmp_
     trainer.save_checkpoint(path)
     reloaded = lit_gans.InfoGAN.load_from_checkpoint(path, weights_only=True)
     assert reloaded.categorical_code(x).tolist() == [3] * 8
+    # a resumed run continues the average (its count and its values), not a fresh copy of D
+    resumed = lit_gans.InfoGAN(**arguments, g_hidden=(16,), d_hidden=(16,), q_hidden=8, d_average_rate=0.1)
+    tiny_trainer(tmp_path, max_steps=5, limit_val_batches=0).fit(resumed, data, ckpt_path=path)
+    assert int(resumed.discriminator_average.count) == 5
+    assert resumed.categorical_code(x).tolist() == [3] * 8  # the planted bias, decayed by 2 updates, still rules
     with pytest.raises(LitGansError, match="d_average_rate must lie in"):
         lit_gans.InfoGAN(**arguments, d_average_rate=2.0)
 
