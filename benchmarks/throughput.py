@@ -88,7 +88,7 @@ def new_model(args: argparse.Namespace, model_name: str, compiled: bool, nhwc: b
     if not guarded:
 
         class Unguarded(cls):
-            def _backward_checked(self, optimizer, loss, name, parameters) -> bool:
+            def _backward_checked(self, optimizer, loss, name) -> bool:
                 optimizer.zero_grad(set_to_none=True)
                 self.manual_backward(loss)
                 return True

@@ -34,8 +34,11 @@ from typing import Any, ClassVar, Literal
 
 import torch
 import torch.distributed as dist
-from lightning.pytorch import LightningModule
+from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.core.optimizer import LightningOptimizer
+from lightning.pytorch.plugins.precision import Precision
+from lightning.pytorch.strategies import SingleDeviceStrategy
 from lightning.pytorch.utilities import rank_zero_warn
 from lightning_utilities.core.apply_func import apply_to_collection
 from torch import Tensor, nn
@@ -53,7 +56,7 @@ def uncompiled(module: nn.Module) -> Callable[..., Any]:
 
 def guard_parameters_requires_grad() -> None:
     """Make compiled graphs check their parameters' ``requires_grad`` on every call. The D and G steps switch off
-    the other network's (Lightning's ``toggle_optimizer``); dynamo's dict-tag fast path skipped that check before
+    the other network's (``GANModule.trained_alone``); dynamo's dict-tag fast path skipped that check before
     torch 2.12 (pytorch#139476), so a compiled G first called in a D step, its parameters frozen, kept its no-grad
     graph in the G step (seen with torch 2.11 on CUDA: "element 0 of tensors does not require grad"). Process-wide
     and left set: the compiled networks outlive the fit."""
@@ -62,6 +65,47 @@ def guard_parameters_requires_grad() -> None:
     config = torch._dynamo.config
     if hasattr(config, "skip_tensor_guards_with_matching_dict_tags"):
         config.skip_tensor_guards_with_matching_dict_tags = False
+
+
+def skip_cuda_graph_capture_check(optimizer: torch.optim.Optimizer) -> None:
+    """For an optimizer whose parameters are all on the CPU: its ``step`` no longer checks that no CUDA graph is
+    being captured. Adam's and AdamW's check asks ``torch.cuda.is_available()``, which Lightning routes through NVML
+    (it sets ``PYTORCH_NVML_BASED_CUDA_CHECK=1`` when imported) and torch does not cache before CUDA is initialised:
+    on a CPU run with a CUDA build of torch every step loads the NVML library again (0.08 to 0.15 ms here, 1-2% of a
+    toy update). Parameters on the CPU cannot be part of a CUDA graph, so the check has nothing to find."""
+    if hasattr(optimizer, "_accelerator_graph_capture_health_check"):
+        optimizer._accelerator_graph_capture_health_check = _nothing
+
+
+def lightning_adds_nothing_to_updates(trainer: Trainer) -> bool:
+    """Whether ``manual_backward(loss)`` and ``LightningOptimizer.step()`` would do nothing here but
+    ``loss.backward()`` and the optimizer's own ``step()`` (and count the step): one device, full precision, and no
+    callback or module hook around the backward pass or the optimizer step. Their wrappers and hook calls cost about
+    0.04 ms each (4 a GAN update, 2% of a toy MLP update on these CPUs), so the loop skips them then."""
+    if type(trainer.strategy) is not SingleDeviceStrategy or type(trainer.precision_plugin) is not Precision:
+        return False
+    hooks = ("on_before_backward", "on_after_backward", "on_before_optimizer_step")
+    module_type = type(trainer.lightning_module)
+    if any(getattr(module_type, hook) is not getattr(LightningModule, hook) for hook in (*hooks, "backward")):
+        return False
+    return all(getattr(type(cb), hook) is getattr(Callback, hook) for cb in trainer.callbacks for hook in hooks)
+
+
+def finite_loss_and_grads(loss: Tensor, grads: list[Tensor]) -> Tensor:
+    """Whether ``loss`` and every entry of ``grads`` are finite, as a bool tensor ``[1]``: one fused pass over the
+    gradients of each device and dtype, the check ``GradScaler`` makes (``_amp_foreach_non_finite_check_and_unscale_``
+    at a scale of 1, which leaves the gradients as they are). A quarter of the time of a fused norm over the same
+    gradients on these CPUs (7 against 29 us for a toy D's 8 tensors)."""
+    found = torch.zeros(1, device=loss.device)  # set to 1 by the check on a NaN or inf
+    by_kind: dict[tuple[torch.device, torch.dtype], list[Tensor]] = {}
+    for grad in grads:
+        by_kind.setdefault((grad.device, grad.dtype), []).append(grad)
+    for (device, _), group in by_kind.items():
+        found_here = found if device == found.device else torch.zeros(1, device=device)
+        torch._amp_foreach_non_finite_check_and_unscale_(group, found_here, torch.ones(1, device=device))
+        if found_here is not found:
+            found = found + found_here.to(found.device)
+    return torch.isfinite(loss) & (found == 0)
 
 
 def images_channels_last(batch: Any) -> Any:
@@ -117,6 +161,15 @@ class GANModule(LightningModule):
             on the CPU it made DCGAN no faster (benchmarks/README.md, "Compile and channels-last").
         channels_last: keep conv weights and 4-D image batches in the channels-last (NHWC) memory layout, which
             tensor cores prefer; a no-op for MLPs. Off by default, for the same reason.
+        updates_per_batch: how many D updates (each followed by G's as ``n_critic`` says) one training batch
+            makes: every tensor of the batch is cut into this many equal parts along its first axis, one an update,
+            in order. Lightning's per-batch machinery (loading, hooks, progress; about 0.4 ms on these CPUs) is
+            then paid once for several updates, which matters for small networks (the toy MLPs, whose update
+            takes a few ms): ``--data.batch_size 2048 --model.updates_per_batch 8`` trains on the very batches of
+            256 that ``--data.batch_size 256`` gives, in the same order (benchmarks/README.md, "Training speed").
+            ``global_step`` and ``max_steps`` still count D updates (the parts past ``max_steps`` are left
+            unused); ``val_check_interval`` and ``log_every_n_steps`` count batches; a checkpoint's
+            ``every_n_train_steps`` must be a multiple of it.
     """
 
     optimizer_class: ClassVar[type[torch.optim.Optimizer]] = torch.optim.Adam
@@ -146,6 +199,7 @@ class GANModule(LightningModule):
         nonfinite: Literal["stop", "skip"] = "stop",
         compile_networks: bool = False,
         channels_last: bool = False,
+        updates_per_batch: int = 1,
     ) -> None:
         super().__init__()
         if not 0.0 <= ema_decay < 1.0:
@@ -154,6 +208,8 @@ class GANModule(LightningModule):
             raise LitGansError(f"nonfinite must be 'stop' or 'skip', got {nonfinite!r}")
         if n_critic < 1:
             raise LitGansError(f"n_critic must be at least 1 (D steps per G step), got {n_critic}")
+        if updates_per_batch < 1:
+            raise LitGansError(f"updates_per_batch must be at least 1, got {updates_per_batch}")
         if self.latent_input and z_dim < 1:
             raise LitGansError(f"z_dim must be at least 1, got {z_dim}")
         self.automatic_optimization = False
@@ -163,11 +219,16 @@ class GANModule(LightningModule):
         self.n_critic = n_critic
         self.ema_decay, self.nonfinite = ema_decay, nonfinite
         self.compile_networks, self.channels_last = compile_networks, channels_last
+        self.updates_per_batch = updates_per_batch
         self.fixed_noise_seed = fixed_noise_seed
         self.d_steps = 0  # D steps taken so far, skipped ones included (saved in checkpoints)
         self.g_steps = 0  # G steps taken so far
         self.d_steps_since_g = 0  # D steps since the last G step (saved: a variable schedule resumes exactly)
         self.skipped_updates = 0  # updates dropped by nonfinite="skip"
+        self._plain_updates = False  # backward and optimizer steps without Lightning's wrappers (on_train_start)
+        # whether the step under way is logged: models compute their diagnostics (D's accuracy) only then; always
+        # outside the training loop
+        self.diagnosing = True
         self._last_g_out: dict[str, Tensor] | None = None  # G's values of its latest step, for the next logged batch
         if self.latent_input:
             fixed = self.sample_latent(num_fixed_samples, generator=torch.Generator().manual_seed(fixed_noise_seed))
@@ -252,6 +313,14 @@ class GANModule(LightningModule):
         return networks
 
     def on_fit_start(self) -> None:
+        k = self.updates_per_batch
+        for callback in self.trainer.callbacks if k > 1 else []:
+            every = getattr(callback, "_every_n_train_steps", 0) if isinstance(callback, ModelCheckpoint) else 0
+            if every % k:  # Lightning saves when global_step is a multiple, which jumps by k a batch
+                raise LitGansError(
+                    f"a ModelCheckpoint saves every {every} steps, which updates_per_batch {k} would skip: make "
+                    f"every_n_train_steps a multiple of {k}"
+                )
         # in place (``nn.Module.compile``): the state-dict keys, the optimizers' parameters and the EMA copy (made
         # before, left uncompiled: it only samples) stay as they are
         if self.compile_networks:
@@ -264,6 +333,12 @@ class GANModule(LightningModule):
                 )
             for net in self.trained_networks():
                 net.compile()
+
+    def on_train_start(self) -> None:
+        self._plain_updates = lightning_adds_nothing_to_updates(self.trainer)
+        if self.device.type == "cpu":
+            for optimizer in self.trainer.optimizers:
+                skip_cuda_graph_capture_check(optimizer)
 
     @property
     def sampling_generator(self) -> nn.Module:
@@ -284,50 +359,115 @@ class GANModule(LightningModule):
         return self.optimizer_class(params, lr=lr, betas=betas)
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
-        opt_g, opt_d = self.optimizers()
         if self.channels_last:
             batch = images_channels_last(batch)
+        logged = self._logging_step()
+        parts = self.update_batches(batch)
+        for index, part in enumerate(parts):
+            self.diagnosing = logged and index == len(parts) - 1  # the logged values are the last update's
+            out = self.training_update(part)
+        self.diagnosing = True
+        if logged:
+            self._log_step(out)
 
-        with self.toggled_optimizer(opt_d):
+    def update_batches(self, batch: Any) -> list[Any]:
+        """The batches of this training batch's updates: ``[batch]``, or with ``updates_per_batch = k`` every tensor
+        ``[B, ...]`` cut into ``k`` parts ``[B/k, ...]`` (part ``i`` holds rows ``i B/k`` to ``(i+1) B/k``), without
+        the parts that would run past ``max_steps``."""
+        k = self.updates_per_batch
+        if k == 1:
+            return [batch]
+        sizes = set()
+        apply_to_collection(batch, Tensor, lambda tensor: sizes.add(len(tensor)))
+        uneven = sorted(size for size in sizes if size % k)
+        if uneven:
+            raise LitGansError(
+                f"updates_per_batch {k} must divide the batch, which holds {uneven[0]} rows: pass a --data.batch_size "
+                f"that is a multiple of {k}"
+            )
+        parts = k
+        if self.trainer.max_steps >= 0:  # each part is one D step, one global step
+            parts = max(1, min(k, self.trainer.max_steps - self.global_step))
+        return [apply_to_collection(batch, Tensor, _rows_part, part=i, parts=k) for i in range(parts)]
+
+    def training_update(self, batch: Any) -> dict[str, Tensor]:
+        """One D update on ``batch`` and, when ``critic_steps`` says so, one G update; returns D's values."""
+        opt_g, opt_d = self.optimizers()
+        with self.trained_alone(opt_d):
             d_out = self.d_step(batch)
-            self._backward_checked(opt_d, d_out["loss"], "train/d/loss", self.discriminator_parameters())
+            self._backward_checked(opt_d, d_out["loss"], "train/d/loss")
             if "skip_update" in d_out:  # the model's own rule may drop this update (VAE-GAN's equilibrium)
                 skip = bool(d_out.pop("skip_update"))
                 if self.trainer.world_size > 1:  # one verdict for every rank, or their D's would part
                     skip = self.trainer.strategy.reduce_boolean_decision(skip, all=True)
                 if skip:
                     opt_d.zero_grad(set_to_none=True)
-            opt_d.step()  # a no-op on parameters whose update was dropped (grad None); counts the step
+            self.step_optimizer(opt_d)  # a no-op on parameters whose update was dropped (grad None)
         self.after_d_step()
         self.d_steps += 1
         self.d_steps_since_g += 1
 
         if self.d_steps_since_g >= self.critic_steps():
             self.d_steps_since_g = 0
-            with self.toggled_optimizer(opt_g):
+            with self.trained_alone(opt_g):
                 g_out = self.g_step(batch)
-                updated = self._backward_checked(opt_g, g_out["loss"], "train/g/loss", self.generator_parameters())
-                _step_uncounted(opt_g)
+                updated = self._backward_checked(opt_g, g_out["loss"], "train/g/loss")
+                self.step_optimizer(opt_g, counted=False)
             self.after_g_step()
             self.g_steps += 1
             if updated and hasattr(self, "generator_ema"):
                 ema_update_(self.generator_ema, self.generator, self.current_ema_decay())
             self._last_g_out = {name: value.detach() for name, value in g_out.items()}
+        return d_out
 
-        if self._logging_step():
-            self._log_step(d_out, self._last_g_out)
+    def step_optimizer(self, optimizer: LightningOptimizer, counted: bool = True) -> None:
+        """``optimizer.step()``; ``counted``: the step advances ``global_step`` (D's steps do, G's do not: the manual
+        loop counts every optimizer step as Lightning issue 17958 describes, so ``max_steps`` would count both)."""
+        if not self._plain_updates:
+            optimizer.step() if counted else _step_uncounted(optimizer)
+            return
+        if counted:
+            optimizer._on_before_step()  # the manual loop's step count (and the profiler's optimizer_step)
+        optimizer.optimizer.step()
+        if counted:
+            optimizer._on_after_step()
+
+    @contextmanager
+    def trained_alone(self, optimizer: LightningOptimizer) -> Iterator[None]:
+        """Inside, the parameters of every other optimizer (G's in a D step, D's in a G step) do not require grad,
+        so no gradient reaches them and no graph is built through them; afterwards they are as they were. Lightning's
+        ``toggled_optimizer`` does the same by saving and setting every parameter of every optimizer; this touches
+        only the others' (one loop over the parameters, as a hand-written loop freezes D for its G step)."""
+        own = {id(param) for group in optimizer.param_groups for param in group["params"]}
+        others = [
+            param
+            for other in self.trainer.optimizers
+            for group in other.param_groups
+            for param in group["params"]
+            if id(param) not in own
+        ]
+        states = [param.requires_grad for param in others]
+        for param in others:
+            param.requires_grad_(False)
+        try:
+            yield
+        finally:
+            for param, state in zip(others, states):
+                param.requires_grad_(state)
 
     def _logging_step(self) -> bool:
         """Whether Lightning writes this batch's logged values (its ``should_update_logs``: every
-        ``log_every_n_steps``-th batch, counted from 1 as ``global_step`` is after the D step): only then are they
-        logged, so the other batches pay for no logging call."""
+        ``log_every_n_steps``-th batch, counted from 1, or the last): only then are they logged, so the other
+        batches pay for no logging call."""
         trainer = self.trainer
         every = trainer.log_every_n_steps
-        return bool(every) and (self.global_step % every == 0 or trainer.should_stop)
+        batch_number = trainer.fit_loop.epoch_loop._batches_that_stepped + 1  # Lightning's own count, resumed too
+        return bool(every) and (batch_number % every == 0 or trainer.should_stop)
 
-    def _log_step(self, d_out: dict[str, Tensor], g_out: dict[str, Tensor] | None) -> None:
-        """D's values of this batch and G's of its latest step (``train/d/...``, ``train/g/...``), the losses also
-        on the progress bar."""
+    def _log_step(self, d_out: dict[str, Tensor]) -> None:
+        """D's values of this batch's last update and G's of its latest step (``train/d/...``, ``train/g/...``),
+        the losses also on the progress bar."""
+        g_out = self._last_g_out
         logs = {f"train/d/{name}": value.detach() for name, value in d_out.items()}
         if g_out is not None:
             logs.update({f"train/g/{name}": value for name, value in g_out.items()})
@@ -346,23 +486,27 @@ class GANModule(LightningModule):
         for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
             scheduler.step()
 
-    def _backward_checked(
-        self, optimizer: LightningOptimizer, loss: Tensor, name: str, parameters: Iterator[nn.Parameter]
-    ) -> bool:
-        """Zero the grads and backpropagate ``loss``; unless loss and gradients are finite, stop (raise) or drop the
-        update (grads set to None, so the optimizer step changes nothing). Returns whether the update stands.
+    def _backward_checked(self, optimizer: LightningOptimizer, loss: Tensor, name: str) -> bool:
+        """Zero the grads and backpropagate ``loss``; unless the loss and the gradients of ``optimizer``'s parameters
+        are finite, stop (raise) or drop the update (grads set to None, so the optimizer step changes nothing).
+        Returns whether the update stands.
 
-        One check a step: ``loss + ||grad||`` (one fused norm over every gradient) is finite exactly when both
-        are, so reading it is the step's only host sync (under DDP also one all-reduce of the verdict, that every
-        rank takes the same branch). Under fp16 the grad scaler itself skips inf gradients: the loss alone is
-        checked there."""
+        One check a step, one host read: ``finite_loss_and_grads`` (under DDP also one all-reduce of the verdict,
+        that every rank takes the same branch). Under fp16 the grad scaler itself skips inf gradients: the loss alone
+        is checked there."""
         optimizer.zero_grad(set_to_none=True)
-        self.manual_backward(loss)
-        loss, norm = loss.detach(), None
+        if self._plain_updates:
+            loss.backward()
+        else:
+            self.manual_backward(loss)
+        loss = loss.detach()
         if getattr(self.trainer.precision_plugin, "scaler", None) is None:
-            grads = [p.grad for p in parameters if p.grad is not None]
-            norm = torch.nn.utils.get_total_norm(grads) if grads else None
-        finite = bool(torch.isfinite(loss if norm is None else loss + norm))
+            grads = [
+                param.grad for group in optimizer.param_groups for param in group["params"] if param.grad is not None
+            ]
+            finite = bool(finite_loss_and_grads(loss, grads))
+        else:
+            finite = bool(torch.isfinite(loss))
         if self.trainer.world_size > 1:  # every rank must take the same branch, or DDP's all-reduce waits forever
             finite = not self.trainer.strategy.reduce_boolean_decision(not finite, all=False)
         if finite:
@@ -371,8 +515,8 @@ class GANModule(LightningModule):
         if self.nonfinite == "stop":
             if not torch.isfinite(loss):
                 problem = f"{name} is {loss.item()}"
-            elif norm is not None and not torch.isfinite(norm):
-                problem = f"the gradient of {name} has norm {norm.item()}"
+            elif self.trainer.world_size == 1:
+                problem = f"the gradient of {name} (loss {loss.item()}) has NaN or infinite entries"
             else:
                 problem = f"{name} (loss {loss.item()}) or its gradient is not finite"
             problem += " on at least one rank" if self.trainer.world_size > 1 else ""
@@ -501,6 +645,12 @@ def gather_from_ranks(value: Any) -> list[Any]:
         dist.all_gather_object(gathered, value)
         return gathered
     return [value]
+
+
+def _rows_part(tensor: Tensor, part: int, parts: int) -> Tensor:
+    """Part ``part`` of ``parts`` equal parts of ``tensor``'s rows."""
+    size = len(tensor) // parts
+    return tensor[part * size : (part + 1) * size]
 
 
 def _nothing() -> None:

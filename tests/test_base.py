@@ -133,22 +133,30 @@ def test_losses_are_logged_per_network(tmp_path):
     assert {"train/d/loss", "train/d/accuracy", "train/g/loss"} <= set(metrics)
 
 
-def test_values_are_logged_only_where_the_loggers_write_them(tmp_path):
+def test_values_are_logged_only_where_the_loggers_write_them(tmp_path, monkeypatch):
     """Every ``log_every_n_steps``-th batch, as Lightning writes them, each row with D's values of its batch and
     G's of its latest step."""
     import csv
 
     from lightning.pytorch.loggers import CSVLogger
 
-    model, calls = tiny_gan(n_critic=3), []
+    import lit_gans.gans.gan as gan_module
+
+    model, calls, diagnosed = tiny_gan(n_critic=3), [], []
     log_dict = model.log_dict
     model.log_dict = lambda logs, **kwargs: calls.append(model.global_step) or log_dict(logs, **kwargs)
+    accuracy = gan_module.discriminator_accuracy
+    monkeypatch.setattr(
+        gan_module, "discriminator_accuracy", lambda *a: diagnosed.append(model.d_steps) or accuracy(*a)
+    )
     trainer = tiny_trainer(tmp_path, max_steps=11, logger=CSVLogger(tmp_path), log_every_n_steps=4, limit_val_batches=0)
     trainer.fit(model, tiny_toy())
     assert calls == [4, 8]  # 1-based batch numbers; no logging call on the other batches
+    assert diagnosed == [3, 7]  # D's accuracy, a diagnostic, is computed for those batches only (d_steps before)
     rows = list(csv.DictReader(open(next(tmp_path.rglob("metrics.csv")))))
     assert [int(row["step"]) for row in rows] == [3, 7]  # Lightning's 0-based x-axis
-    assert all(row["train/d/loss"] and row["train/g/loss"] for row in rows)  # G stepped at batches 3 and 6
+    assert all(row["train/d/loss"] and row["train/g/loss"] and row["train/d/accuracy"] for row in rows)
+    assert "accuracy" in model.d_step([torch.randn(16, 2)])  # outside the training loop it is always there
 
 
 def test_checkpoint_of_another_model_is_refused(tmp_path):

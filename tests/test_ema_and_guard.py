@@ -113,5 +113,7 @@ def test_nonfinite_gradient_is_caught_even_when_the_loss_is_finite(tmp_path):
             return out
 
     model = InfiniteGradient(data_shape=(2,), z_dim=4, g_hidden=(16,), d_hidden=(16,))
-    with pytest.raises(NonFiniteLossError, match=r"step 1: the gradient of train/d/loss has norm"):
+    with pytest.raises(
+        NonFiniteLossError, match=r"step 1: the gradient of train/d/loss \(loss .*\) has NaN or infinite"
+    ):
         tiny_trainer(tmp_path, max_steps=3, limit_val_batches=0).fit(model, tiny_toy())

@@ -31,7 +31,8 @@ class RunCheckpoint(ModelCheckpoint):
         monitor: the logged metric that ranks checkpoints; ``auto`` takes ``ImageMetrics``' FID (``val/fid``) when
             that callback runs and ranks nothing otherwise (``last.ckpt`` only); ``null`` ranks nothing.
         mode: ``min`` (FID, KID) or ``max`` (IS) for the monitored metric.
-        every_n_train_steps: also rewrite ``last.ckpt`` every this many steps (batches), between validations.
+        every_n_train_steps: also rewrite ``last.ckpt`` every this many steps (D updates), between validations: at
+            the end of the batch in which ``global_step`` reaches a multiple of it.
     """
 
     def __init__(
@@ -51,6 +52,7 @@ class RunCheckpoint(ModelCheckpoint):
         self.stop_requested = False
         self.interrupted_at: int | None = None  # the step at which a requested stop took effect
         self._last_saved_at: int | None = None
+        self._step_at_batch_start = 0
         self._previous_handlers: dict[int, Any] = {}
 
     # ----------------------------------------------------------------------------------------------------------
@@ -87,6 +89,9 @@ class RunCheckpoint(ModelCheckpoint):
         super().on_validation_end(trainer, pl_module)
         self.save_last_now(trainer)
 
+    def on_train_batch_start(self, trainer: Trainer, pl_module: LightningModule, *args: Any, **kwargs: Any) -> None:
+        self._step_at_batch_start = trainer.global_step
+
     def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args: Any, **kwargs: Any) -> None:
         super().on_train_batch_end(trainer, pl_module, *args, **kwargs)
         stop = self.stop_requested
@@ -95,7 +100,8 @@ class RunCheckpoint(ModelCheckpoint):
         if stop and self.interrupted_at is None:
             self.interrupted_at = trainer.global_step
             trainer.should_stop = True
-        periodic = self.last_every_n_steps and trainer.global_step % self.last_every_n_steps == 0
+        every = self.last_every_n_steps  # a batch may take several steps (updates_per_batch)
+        periodic = every and trainer.global_step // every > self._step_at_batch_start // every
         if stop or periodic:
             self.save_last_now(trainer)
 

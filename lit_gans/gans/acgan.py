@@ -113,12 +113,14 @@ class ACGAN(ClassConditionalSampling, NonSaturatingGAN):
         class_loss = F.cross_entropy(real_class, labels)  # -L_C, its real part
         if self.d_class_loss_on_fakes:
             class_loss = class_loss + F.cross_entropy(fake_class, fake_labels)
-        return {
+        out = {
             "loss": self.adversarial_d_loss(real_source, fake_source) + self.lambda_class * class_loss,  # -L_S - L_C
             "class_loss": class_loss,
-            "accuracy": discriminator_accuracy(real_source, fake_source),
             "class_accuracy_real": (real_class.argmax(1) == labels).float().mean(),
         }
+        if self.diagnosing:  # a diagnostic: computed for the logged updates only
+            out["accuracy"] = discriminator_accuracy(real_source, fake_source)
+        return out
 
     def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
         real, D = batch[0], self.discriminator

@@ -163,10 +163,12 @@ class CGAN(ClassConditionalSampling, NonSaturatingGAN):
         fake_labels = uniform_labels(len(real), self.num_classes, None, self.device)
         fake = self.generator(self.sample_latent(len(real)), fake_labels).detach()
         real_logits, fake_logits = self.discriminator(real, labels), self.discriminator(fake, fake_labels)
-        return {
+        out = {
             "loss": self.adversarial_d_loss(real_logits, fake_logits),  # -log D(x|y) - log(1 - D(G(z|y')|y'))
-            "accuracy": discriminator_accuracy(real_logits, fake_logits),
         }
+        if self.diagnosing:  # a diagnostic: computed for the logged updates only
+            out["accuracy"] = discriminator_accuracy(real_logits, fake_logits)
+        return out
 
     def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
         real, labels, D = batch[0], batch[1], self.discriminator

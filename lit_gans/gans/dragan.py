@@ -80,11 +80,13 @@ class DRAGAN(GANModule):
         real = batch[0]
         real_logits, fake_logits = self.discriminator(real), self.discriminator(self.draw_fake(len(real)).detach())
         penalty = dragan_penalty(uncompiled(self.discriminator), real, self.perturbation)
-        return {
+        out = {
             "loss": non_saturating_d_loss(real_logits, fake_logits) + self.lambda_dragan * penalty,
             "penalty": penalty,
-            "accuracy": discriminator_accuracy(real_logits, fake_logits),
         }
+        if self.diagnosing:  # a diagnostic: computed for the logged updates only
+            out["accuracy"] = discriminator_accuracy(real_logits, fake_logits)
+        return out
 
     def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
         return {"loss": non_saturating_g_loss(self.discriminator(self.draw_fake(len(batch[0]))))}

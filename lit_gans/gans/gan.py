@@ -97,10 +97,12 @@ class GAN(NonSaturatingGAN):
         real, D, m = batch[0], self.discriminator, self.pack
         real_logits = D(pack_samples(real, m))
         fake_logits = D(pack_samples(self.draw_fake(len(real)).detach(), m))
-        return {
+        out = {
             "loss": self.adversarial_d_loss(real_logits, fake_logits),  # -log D(x) - log(1 - D(G(z)))
-            "accuracy": discriminator_accuracy(real_logits, fake_logits),
         }
+        if self.diagnosing:  # a diagnostic: computed for the logged updates only
+            out["accuracy"] = discriminator_accuracy(real_logits, fake_logits)
+        return out
 
     def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
         real, D, m = batch[0], self.discriminator, self.pack

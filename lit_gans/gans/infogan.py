@@ -275,13 +275,15 @@ class InfoGAN(NonSaturatingGAN):
         fake_features = D.features(fake.detach())
         fake_logits = D.head(fake_features)
         info = self.q_loss(D.auxiliary(fake_features), codes["categorical"], codes["continuous"])
-        return {
+        out = {
             "loss": self.adversarial_d_loss(real_logits, fake_logits) + info["total"],  # -V(D, G) - lambda L_I
-            "accuracy": discriminator_accuracy(real_logits, fake_logits),
             "q_categorical": info["categorical"],
             "q_continuous": info["continuous"],
             "mi_lower_bound": math.log(self.num_categories) - info["categorical"].detach(),
         }
+        if self.diagnosing:  # a diagnostic: computed for the logged updates only
+            out["accuracy"] = discriminator_accuracy(real_logits, fake_logits)
+        return out
 
     def g_step(self, batch: tuple[Tensor, ...]) -> dict[str, Tensor]:
         real, D = batch[0], self.discriminator

@@ -67,10 +67,12 @@ class LSGAN(GANModule):
     def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
         real = batch[0]
         real_scores, fake_scores = self.discriminator(real), self.discriminator(self.draw_fake(len(real)).detach())
-        return {
+        out = {
             "loss": least_squares_d_loss(real_scores, fake_scores),
-            "accuracy": discriminator_accuracy(real_scores, fake_scores, threshold=0.5),  # targets 1 and 0
         }
+        if self.diagnosing:  # a diagnostic: computed for the logged updates only
+            out["accuracy"] = discriminator_accuracy(real_scores, fake_scores, threshold=0.5)  # targets 1 and 0
+        return out
 
     def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
         return {"loss": least_squares_g_loss(self.discriminator(self.draw_fake(len(batch[0]))))}

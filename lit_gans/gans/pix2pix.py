@@ -99,7 +99,10 @@ class Pix2Pix(TranslationGAN):
     def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
         x, y = batch[0], batch[1]
         real, fake = self.D(x, y), self.D(x, self.generator(x).detach())
-        return {"loss": 0.5 * non_saturating_d_loss(real, fake), "accuracy": discriminator_accuracy(real, fake)}
+        out = {"loss": 0.5 * non_saturating_d_loss(real, fake)}
+        if self.diagnosing:  # a diagnostic: computed for the logged updates only
+            out["accuracy"] = discriminator_accuracy(real, fake)
+        return out
 
     def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
         x, y = batch[0], batch[1]

@@ -168,6 +168,8 @@ class ProGAN(GANModule):
             raise LitGansError(f"start_resolution must be a power of two from 4 to {size}, got {start_resolution}")
         if stabilise_kimg < 0 or fade_kimg < 0:
             raise LitGansError("stabilise_kimg and fade_kimg cannot be negative")
+        if self.updates_per_batch != 1:  # the level and alpha are set once a batch (on_train_batch_start)
+            raise LitGansError("ProGAN's growth schedule advances once a batch: it takes updates_per_batch 1 only")
         self.start_level = int(math.log2(start_resolution)) - 2
         self.stabilise_images, self.fade_images = stabilise_kimg * 1000, fade_kimg * 1000
         self.lambda_gp, self.epsilon_drift = lambda_gp, epsilon_drift

@@ -238,7 +238,9 @@ class SGAN(NonSaturatingGAN):
             fake_logits = real_logit_from_class_logits(D(self.draw_fake(len(unlabelled)).detach()))
             unsupervised = self.adversarial_d_loss(real_logits, fake_logits)
             loss = loss + self.lambda_unsupervised * unsupervised
-            logs.update(unsupervised=unsupervised, accuracy=discriminator_accuracy(real_logits, fake_logits))
+            logs["unsupervised"] = unsupervised
+            if self.diagnosing:  # a diagnostic: computed for the logged updates only
+                logs["accuracy"] = discriminator_accuracy(real_logits, fake_logits)
         return {"loss": loss, **logs}
 
     def g_step(self, batch: tuple[Tensor, ...]) -> dict[str, Tensor]:

@@ -67,10 +67,12 @@ class SNGAN(GANModule):
     def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
         real = batch[0]
         real_scores, fake_scores = self.discriminator(real), self.discriminator(self.draw_fake(len(real)).detach())
-        return {
+        out = {
             "loss": hinge_d_loss(real_scores, fake_scores),
-            "accuracy": discriminator_accuracy(real_scores, fake_scores),
         }
+        if self.diagnosing:  # a diagnostic: computed for the logged updates only
+            out["accuracy"] = discriminator_accuracy(real_scores, fake_scores)
+        return out
 
     def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
         return {"loss": hinge_g_loss(self.discriminator(self.draw_fake(len(batch[0]))))}

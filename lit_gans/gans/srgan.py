@@ -206,7 +206,10 @@ class SRGAN(TranslationGAN):
             return {"loss": torch.zeros((), device=self.device, requires_grad=True)}
         lr, hr = self.pair(batch)
         real, fake = self.discriminator(hr), self.discriminator(self.generator(lr).detach())
-        return {"loss": non_saturating_d_loss(real, fake), "accuracy": discriminator_accuracy(real, fake)}
+        out = {"loss": non_saturating_d_loss(real, fake)}
+        if self.diagnosing:  # a diagnostic: computed for the logged updates only
+            out["accuracy"] = discriminator_accuracy(real, fake)
+        return out
 
     def g_step(self, batch: tuple[Tensor, ...]) -> dict[str, Tensor]:
         lr, hr = self.pair(batch)

@@ -34,7 +34,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import Tensor, nn
 
-from lit_gans.base import GANModule, eval_mode, images_channels_last
+from lit_gans.base import GANModule, eval_mode
 from lit_gans.ema import ema_update_
 from lit_gans.errors import LitGansError
 from lit_gans.losses import (
@@ -246,25 +246,26 @@ class VAE(Autoencoding, GANModule):
     def configure_optimizers(self):
         return self.make_optimizer(self.vae_parameters(), self.lr_g, self.betas_g)
 
-    def training_step(self, batch: Any, batch_idx: int) -> None:
+    def training_update(self, batch: Any) -> dict[str, Tensor]:
+        """One step on the negative ELBO of ``batch``; returns its terms (per image)."""
         optimizer = self.optimizers()
         x = batch[0] if isinstance(batch, (tuple, list)) else batch
-        if self.channels_last:
-            x = images_channels_last(x)
         terms = {name: value.mean() for name, value in self.elbo_terms(x).items()}
         terms["loss"] = -terms["elbo"]  # the negative ELBO per image, in nats
-        updated = self._backward_checked(optimizer, terms["loss"], "train/loss", self.vae_parameters())
-        optimizer.step()
-        self.d_steps += 1  # batches, as for every GANModule
+        updated = self._backward_checked(optimizer, terms["loss"], "train/loss")
+        self.step_optimizer(optimizer)
+        self.d_steps += 1  # updates, as for every GANModule
         self.g_steps += 1  # decoder (and encoder) updates
         if updated and hasattr(self, "generator_ema"):
             ema_update_(self.generator_ema, self.generator, self.current_ema_decay())
-        if self._logging_step():
-            logs = {f"train/{name}": value.detach() for name, value in terms.items()}
-            if isinstance(self.log_std, nn.Parameter):
-                logs["train/gaussian_std"] = self.log_std.detach().exp()
-            self.log_dict(logs)
-            self.log("neg_elbo", logs["train/loss"], prog_bar=True, logger=False)
+        return terms
+
+    def _log_step(self, terms: dict[str, Tensor]) -> None:
+        logs = {f"train/{name}": value.detach() for name, value in terms.items()}
+        if isinstance(self.log_std, nn.Parameter):
+            logs["train/gaussian_std"] = self.log_std.detach().exp()
+        self.log_dict(logs)
+        self.log("neg_elbo", logs["train/loss"], prog_bar=True, logger=False)
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         """The validation ELBO per image (``val/elbo``, ``val/reconstruction``, ``val/kl``); keeps the first batch
