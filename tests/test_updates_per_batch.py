@@ -81,3 +81,24 @@ def test_bad_values_and_progan_are_refused():
         GAN(data_shape=(2,), updates_per_batch=0)
     with pytest.raises(LitGansError, match="ProGAN's growth schedule advances once a batch"):
         ProGAN(data_shape=(1, 16, 16), updates_per_batch=2)
+
+
+def test_a_run_resumed_from_its_checkpoint_ends_where_the_uninterrupted_run_ends(tmp_path):
+    torch.use_deterministic_algorithms(True)
+    whole, _ = fit(tmp_path / "whole", 4, 24)
+    checkpoint = ModelCheckpoint(dirpath=tmp_path / "ckpt", every_n_train_steps=12, save_top_k=-1)
+    fit(
+        tmp_path / "first", 4, 12, callbacks=[checkpoint], enable_checkpointing=True
+    )  # step 12: mid-epoch (8 updates an epoch)
+    (path,) = list((tmp_path / "ckpt").glob("*.ckpt"))
+    seed_everything(99, verbose=False)  # everything must come from the checkpoint
+    model = GAN(
+        data_shape=(2,), z_dim=4, g_hidden=(16,), d_hidden=(16,), n_critic=2, ema_decay=0.9, updates_per_batch=4
+    )
+    data = Toy("ring", num_train=128, num_val=32, batch_size=BATCH * 4)  # its order comes from the checkpoint
+    trainer = tiny_trainer(tmp_path / "resumed", max_steps=24, limit_val_batches=0)
+    trainer.fit(model, data, ckpt_path=path)
+    assert trainer.global_step == 24 and (model.d_steps, model.g_steps) == (24, 12)
+    expected = whole.state_dict()
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, expected[key]), key
