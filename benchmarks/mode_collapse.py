@@ -9,8 +9,13 @@ its rows) for ``--batches`` batches of ``--batch_size``: the same number of D up
 for every model; G gets ``batches // n_critic`` updates. Then it draws 2,500 samples and scores them: high quality =
 within 3 std of the nearest mode; a mode is captured when a high-quality sample is nearest to it; reverse KL =
 KL(q || uniform) of the high-quality samples' mode histogram. The same scores are also taken ``--evals`` times along
-the run (kept in the JSON, to show the trend). Runs go to ``--workers`` processes of one thread each; the table
-(mean over seeds, with the worst seed's modes) is printed and written with every run's numbers to ``--out``.
+the run (kept in the JSON, to show the trend, with each mode's count of high-quality samples, ``per_mode``). Runs go
+to ``--workers`` processes of one thread each (``--accelerator gpu``: each trains on the one GPU); the table (mean over
+seeds, with the worst seed's modes) is printed and written with every run's numbers to ``--out``.
+
+Beyond the presets: ``--options '{"lr_g": 5e-4}'`` sets any of the models' arguments; ``--lr_decay_from 0.5`` takes
+the learning rates linearly to 0 over the second half (``LinearLRDecay``); the variants (``GAN+...``, ``PacGAN2``,
+``PacGAN4``, ``PacGAN4+paper_nets``) are listed in ``VARIANTS``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,17 @@ from multiprocessing import get_context
 from pathlib import Path
 
 DEFAULT_MODELS = ["GAN", "WGAN", "WGANGP", "WGANDiv", "DRAGAN", "LSGAN", "SNGAN", "SAGAN"]
+PACGAN_NETS = {
+    "z_dim": 2,
+    "g_hidden": (400, 400, 400, 400),
+    "d_hidden": (200, 200, 200),
+    "activation": "relu",
+    "maxout_pieces": 5,
+    "lr_g": 1e-4,
+    "lr_d": 1e-4,
+    "betas_g": (0.8, 0.999),
+    "betas_d": (0.8, 0.999),
+}
 # the Improved-GAN techniques (Salimans 2016), one at a time on the plain GAN: name -> (model, its options)
 VARIANTS = {
     "GAN+label_smoothing": ("GAN", {"real_label": 0.9}),
@@ -36,6 +52,10 @@ VARIANTS = {
     # GAN gets samples, so pass --batch_size m times the GAN's
     "PacGAN2": ("GAN", {"pack": 2}),
     "PacGAN4": ("GAN", {"pack": 4}),
+    # PacGAN4 with PacGAN's own toy networks and optimizer (its 2D experiments' config): z in R^2, G 4 x 400
+    # Linear-BN-ReLU, D 3 x 200 maxout units of 5 pieces, Adam 1e-4, beta1 0.8; its batch is 100 packed inputs,
+    # so pass --batch_size 400. They replace --g_hidden / --d_hidden.
+    "PacGAN4+paper_nets": ("GAN", {"pack": 4, **PACGAN_NETS}),
 }
 
 
@@ -47,6 +67,7 @@ def run_one(job: dict) -> dict:
     import lit_gans
     from datamodules import Toy
     from lit_gans.base import eval_mode
+    from lit_gans.callbacks import LinearLRDecay
     from lit_gans.metrics import mode_collapse_metrics
 
     torch.set_num_threads(1)
@@ -54,21 +75,24 @@ def run_one(job: dict) -> dict:
     k = job.get("updates_per_batch", 1)  # the Trainer's batches hold k updates' batches (the same rows, faster)
     data = Toy(job["dataset"], num_train=100_000, num_val=2_500, seed=job["seed"], batch_size=job["batch_size"] * k)
     name, options = VARIANTS.get(job["model"], (job["model"], {}))
+    networks = {"g_hidden": tuple(job["g_hidden"]), "d_hidden": tuple(job["d_hidden"])}
     model = getattr(lit_gans, name)(
         data_shape=data.data_shape,
-        g_hidden=tuple(job["g_hidden"]),
-        d_hidden=tuple(job["d_hidden"]),
         ema_decay=job["ema_decay"],
         updates_per_batch=k,
-        **options,
+        **{**networks, **options, **job.get("options", {})},
     )
 
     def score_net(net: torch.nn.Module) -> dict:
         latent = model.sample_latent(2_500, generator=torch.Generator().manual_seed(10_000 + job["seed"]))
         with torch.no_grad(), eval_mode(net):
             samples = model.generate(latent, net)
-        metrics = mode_collapse_metrics(samples, data.distribution.modes, data.distribution.std)
-        return {k: float(v) for k, v in metrics.items()}
+        samples, modes, std = samples.cpu(), data.distribution.modes, data.distribution.std
+        metrics = {k: float(v) for k, v in mode_collapse_metrics(samples, modes, std).items()}
+        distance, nearest = torch.cdist(samples.double(), modes.double()).min(dim=1)
+        # the high-quality samples' count at each mode (the histogram behind the reverse KL)
+        metrics["per_mode"] = torch.bincount(nearest[distance <= 3 * std], minlength=len(modes)).tolist()
+        return metrics
 
     def score() -> dict:
         """The sampling G's scores (the EMA copy when ``ema_decay`` > 0), and the trained G's under
@@ -89,7 +113,12 @@ def run_one(job: dict) -> dict:
             if trainer.global_step // every > self.step_before // every:  # a multiple reached in this batch
                 trajectory.append({"batches": trainer.global_step, **score()})
 
-    trainer = quiet_trainer(max_steps=job["batches"], callbacks=[ScoreAlong()])
+    callbacks: list[Callback] = [ScoreAlong()]
+    if job.get("lr_decay_from", 1.0) < 1.0:
+        callbacks.append(LinearLRDecay(start=job["lr_decay_from"]))
+    trainer = quiet_trainer(
+        max_steps=job["batches"], callbacks=callbacks, accelerator=job.get("accelerator", "cpu"), devices=1
+    )
     start = time.perf_counter()
     trainer.fit(model, data)
     seconds = time.perf_counter() - start
@@ -144,6 +173,20 @@ def main() -> None:
         default=1,
         help="updates a Trainer batch (the model's updates_per_batch): the same runs, less per-batch cost",
     )
+    parser.add_argument(
+        "--options",
+        type=json.loads,
+        default={},
+        help="the models' arguments over their defaults and the variant's, as JSON: '{\"lr_g\": 1e-4}'",
+    )
+    parser.add_argument("--accelerator", default="cpu", help="cpu, or gpu: each worker trains on the one GPU")
+    parser.add_argument(
+        "--lr_decay_from",
+        type=float,
+        default=1.0,
+        help="from this fraction of --batches on, the learning rates fall linearly to 0 at the end (LinearLRDecay; "
+        "1: constant)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="benchmarks/out/mode_collapse.json")
     args = parser.parse_args()
@@ -159,6 +202,9 @@ def main() -> None:
             "evals": args.evals,
             "ema_decay": args.ema_decay,
             "updates_per_batch": args.updates_per_batch,
+            "options": args.options,
+            "accelerator": args.accelerator,
+            "lr_decay_from": args.lr_decay_from,
         }
         for d in args.datasets
         for m in args.models

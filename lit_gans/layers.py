@@ -82,6 +82,25 @@ class FeaturesThenHead(nn.Module):
         return self.head(self.features(x))
 
 
+class Maxout(nn.Module):
+    """``[N, in_features] -> [N, out_features]``: maxout units (Goodfellow et al. 2013), each the largest of
+    ``pieces`` affine maps of the input, ``h_i(x) = max_j (x W_ij + b_ij)``; the nonlinearity of PacGAN's (and
+    the 2014 GAN's) toy discriminators."""
+
+    def __init__(self, in_features: int, out_features: int, pieces: int) -> None:
+        super().__init__()
+        if pieces < 2:
+            raise LitGansError(f"a maxout unit takes the max of at least 2 pieces, got {pieces}")
+        self.out_features, self.pieces = out_features, pieces
+        self.linear = nn.Linear(in_features, out_features * pieces)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.linear(x).view(len(x), self.out_features, self.pieces).amax(dim=2)
+
+    def extra_repr(self) -> str:
+        return f"pieces={self.pieces}"
+
+
 class SelfAttention(nn.Module):
     """SAGAN's self-attention block (Zhang 2019): ``y = gamma * o + x`` with ``o = v softmax(q^T k)`` over all
     positions, ``q, k`` 1x1 convolutions to ``C/8`` channels, ``v`` a 1x1 convolution to ``C``, and a learned

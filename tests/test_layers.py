@@ -9,7 +9,8 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
-from lit_gans.layers import GaussianNoise, SelfAttention, WeightNormLinear, data_dependent_init_, spectral_norm_
+from lit_gans.errors import LitGansError
+from lit_gans.layers import GaussianNoise, Maxout, SelfAttention, WeightNormLinear, data_dependent_init_, spectral_norm_
 
 
 def test_self_attention_with_gamma_zero_is_the_identity():
@@ -106,3 +107,14 @@ def test_data_dependent_init_gives_each_layer_unit_pre_activations_on_the_batch(
         assert_close(pre.std(0, unbiased=False), torch.ones(pre.shape[1]), atol=1e-5, rtol=0)
     assert_close(out, pre_second, atol=1e-5, rtol=1e-5)  # the init pass returns what the net now computes
     assert not first.initializing and not second.initializing
+
+
+def test_maxout_is_the_largest_of_its_pieces_affine_maps():
+    layer = Maxout(3, 4, pieces=5)
+    x = torch.randn(6, 3)
+    pieces = torch.stack(
+        [x @ layer.linear.weight[u * 5 + j] + layer.linear.bias[u * 5 + j] for u in range(4) for j in range(5)], dim=1
+    ).view(6, 4, 5)  # unit u's pieces are rows u*5 ... u*5+4 of the one linear map
+    assert_close(layer(x), pieces.max(dim=2).values)
+    with pytest.raises(LitGansError, match="at least 2 pieces"):
+        Maxout(3, 4, pieces=1)

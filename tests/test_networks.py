@@ -52,3 +52,25 @@ def test_mlp_networks():
     assert D(x).shape == (4,)
     toy = MLPGenerator(2, (2,), hidden=(8,), tanh_output=False)
     assert not any(isinstance(m, nn.Tanh) for m in toy.modules())
+
+
+def test_pacgan_toy_networks_relu_generator_and_maxout_discriminator():
+    """PacGAN's 2D networks: G 4 x 400 Linear-BN-ReLU, D 3 x 200 maxout units of 5 pieces on 4 packed points."""
+    from lit_gans import GAN
+    from lit_gans.layers import Maxout
+
+    model = GAN(
+        data_shape=(2,), z_dim=2, g_hidden=(400,) * 4, d_hidden=(200,) * 3, activation="relu", maxout_pieces=5, pack=4
+    )
+    G, D = model.generator, model.discriminator
+    assert [type(m).__name__ for m in G.net[:3]] == ["Linear", "BatchNorm1d", "ReLU"] and len(G.net) == 4 * 3 + 2
+    maxouts = [m for m in D.net if isinstance(m, Maxout)]
+    assert [(m.linear.in_features, m.out_features, m.pieces) for m in maxouts] == [
+        (8, 200, 5),
+        (200, 200, 5),
+        (200, 200, 5),
+    ]
+    assert not any(isinstance(m, (nn.LeakyReLU, nn.ReLU)) for m in D.net)  # maxout is the only nonlinearity
+    assert D(torch.randn(7, 8)).shape == (7,) and D.features(torch.randn(7, 8)).shape == (7, 200)
+    with pytest.raises(LitGansError, match="'relu'"):
+        MLPGenerator(2, (2,), (8,), activation="swish")

@@ -4,7 +4,8 @@
 and 1D distances, ``OneDimensionalTheory`` the optimal discriminator, JSD and value function of Goodfellow 2014 on
 1D toy data (and draws its figure 1), ``TranslationMetrics`` the image-to-image scores, ``TextImageMetrics`` the
 text-image consistency, after each validation; ``RunCheckpoint`` keeps ``last.ckpt`` (at the end of a fit, after every
-validation, on Ctrl-C) and the best by FID; ``CPUTimeLimit`` stops a run after a CPU-time budget. One module per
+validation, on Ctrl-C) and the best by FID; ``CPUTimeLimit`` stops a run after a CPU-time budget; ``LinearLRDecay``
+takes the learning rates linearly to 0 over the last part of a run. One module per
 family; every name is importable from ``lit_gans.callbacks``.
 
 Every picture is written as a PNG beside the run (``<log_dir>/samples/``), whatever the logger, and also sent to
@@ -15,6 +16,7 @@ from lit_gans.callbacks.checkpoints import RunCheckpoint
 from lit_gans.callbacks.image_metrics import ImageMetrics, gather_in_order
 from lit_gans.callbacks.limits import CPUTimeLimit
 from lit_gans.callbacks.samples import LogSamples, image_grid, run_dir, seeded, toy_plot, write_png
+from lit_gans.callbacks.schedules import LinearLRDecay
 from lit_gans.callbacks.text_image import TextImageMetrics
 from lit_gans.callbacks.theory import OneDimensionalTheory
 from lit_gans.callbacks.toy import ToyMetrics
@@ -23,6 +25,7 @@ from lit_gans.callbacks.translation import TranslationMetrics, image_similarity,
 __all__ = [
     "CPUTimeLimit",
     "ImageMetrics",
+    "LinearLRDecay",
     "LogSamples",
     "OneDimensionalTheory",
     "RunCheckpoint",

@@ -48,7 +48,9 @@ class GAN(NonSaturatingGAN):
             ``A x B x C``; 5); used only when ``minibatch_kernels > 0``.
         virtual_batch_norm: virtual instead of ordinary batch norm in G.
         activation: the hidden layers' nonlinearity in G and D: ``leaky_relu`` (LeakyReLU(0.2), the classic
-            example) or ``tanh`` (the small MLPs of the 1D tutorial).
+            example), ``tanh`` (the small MLPs of the 1D tutorial) or ``relu`` (PacGAN's toy G).
+        maxout_pieces: ``k`` >= 2 makes D's hidden layers maxout units of ``k`` pieces (the 2014 paper's and
+            PacGAN's toy D: 3 x 200 units of 5 pieces) in place of ``activation``; 1 (default): off.
         pack: ``m``, PacGAN's packing degree: D judges ``m`` samples joined along their first axis (points
             ``[m D]``, images ``[m C, H, W]``); a batch of ``B`` gives ``B / m`` packed real and fake inputs, so
             ``B`` must be a multiple of ``m`` (1, the default: no packing).
@@ -75,7 +77,8 @@ class GAN(NonSaturatingGAN):
         minibatch_kernels: int = 0,
         minibatch_kernel_dim: int = 5,
         virtual_batch_norm: bool = False,
-        activation: Literal["leaky_relu", "tanh"] = "leaky_relu",
+        activation: Literal["leaky_relu", "tanh", "relu"] = "leaky_relu",
+        maxout_pieces: int = 1,
         pack: int = 1,
         **kwargs: Any,
     ) -> None:
@@ -90,7 +93,12 @@ class GAN(NonSaturatingGAN):
         self.generator = MLPGenerator(z_dim, data_shape, g_hidden, norm=norm, tanh_output=images, activation=activation)
         self.pack = pack
         self.discriminator = MLPDiscriminator(
-            packed_shape(data_shape, pack), d_hidden, minibatch_kernels, minibatch_kernel_dim, activation=activation
+            packed_shape(data_shape, pack),
+            d_hidden,
+            minibatch_kernels,
+            minibatch_kernel_dim,
+            activation=activation,
+            maxout_pieces=maxout_pieces,
         )
 
     def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:

@@ -11,6 +11,7 @@ from torch import Tensor, nn
 from lit_gans.errors import LitGansError
 from lit_gans.layers import (
     FeaturesThenHead,
+    Maxout,
     MinibatchDiscrimination,
     ReferenceBatch,
     Reshape,
@@ -20,14 +21,16 @@ from lit_gans.layers import (
 )
 
 GeneratorNorm = Literal["batch", "virtual", "none"]
-# the hidden layers' nonlinearity: LeakyReLU(0.2) (the classic GAN example) or tanh (the 1D tutorial's small MLPs)
-Activation = Literal["leaky_relu", "tanh"]
+# the hidden layers' nonlinearity: LeakyReLU(0.2) (the classic GAN example), tanh (the 1D tutorial's small MLPs)
+# or ReLU (PacGAN's toy generator)
+Activation = Literal["leaky_relu", "tanh", "relu"]
+ACTIVATIONS = {"leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh, "relu": nn.ReLU}
 
 
 def activation_layer(activation: Activation) -> nn.Module:
-    if activation not in ("leaky_relu", "tanh"):
-        raise LitGansError(f"the MLP activation must be 'leaky_relu' or 'tanh', got {activation!r}")
-    return nn.LeakyReLU(0.2) if activation == "leaky_relu" else nn.Tanh()
+    if activation not in ACTIVATIONS:
+        raise LitGansError(f"the MLP activation must be one of {', '.join(map(repr, ACTIVATIONS))}, got {activation!r}")
+    return ACTIVATIONS[activation]()
 
 
 class MLPGenerator(nn.Module):
@@ -35,7 +38,7 @@ class MLPGenerator(nn.Module):
     squashed by tanh when ``tanh_output`` (images in [-1, 1]) and left unbounded otherwise (toy points).
 
     ``norm``: ``batch`` (BatchNorm), ``virtual`` (virtual batch norm against a fixed reference batch of latents)
-    or ``none``. ``activation``: ``leaky_relu`` (LeakyReLU(0.2)) or ``tanh`` in the hidden layers.
+    or ``none``. ``activation``: ``leaky_relu`` (LeakyReLU(0.2)), ``tanh`` or ``relu`` in the hidden layers.
     """
 
     def __init__(
@@ -81,7 +84,9 @@ class MLPDiscriminator(FeaturesThenHead):
 
     ``minibatch_kernels > 0`` puts minibatch discrimination (Salimans 2016, s.3.2; ``B`` kernels of dimension
     ``minibatch_kernel_dim``) between the features and the output layer. ``outputs`` > 1 gives ``[N, outputs]``
-    logits (e.g. one per class). ``activation``: ``leaky_relu`` (LeakyReLU(0.2)) or ``tanh`` in the hidden layers.
+    logits (e.g. one per class). ``activation``: ``leaky_relu`` (LeakyReLU(0.2)), ``tanh`` or ``relu`` in the
+    hidden layers; ``maxout_pieces`` = k >= 2 makes each hidden layer maxout units of k pieces instead (PacGAN's toy
+    D: 3 x 200 units of 5 pieces), with no other nonlinearity.
     """
 
     def __init__(
@@ -92,6 +97,7 @@ class MLPDiscriminator(FeaturesThenHead):
         minibatch_kernel_dim: int = 5,
         outputs: int = 1,
         activation: Activation = "leaky_relu",
+        maxout_pieces: int = 1,
     ) -> None:
         super().__init__()
         self.data_shape = self.input_shape = tuple(data_shape)
@@ -99,7 +105,10 @@ class MLPDiscriminator(FeaturesThenHead):
         layers: list[nn.Module] = [nn.Flatten()]
         width = math.prod(self.data_shape)
         for out in hidden:
-            layers += [nn.Linear(width, out), activation_layer(activation)]
+            if maxout_pieces > 1:
+                layers.append(Maxout(width, out, maxout_pieces))
+            else:
+                layers += [nn.Linear(width, out), activation_layer(activation)]
             width = out
         self.feature_dim = width
         self.num_feature_layers = len(layers)
