@@ -68,7 +68,7 @@ def run_one(job: dict) -> dict:
     from datamodules import Toy
     from lit_gans.base import eval_mode
     from lit_gans.callbacks import LinearLRDecay
-    from lit_gans.metrics import mode_collapse_metrics
+    from lit_gans.metrics import high_quality_per_mode, mode_collapse_metrics
 
     torch.set_num_threads(1)
     seed_everything(job["seed"], verbose=False)
@@ -89,9 +89,7 @@ def run_one(job: dict) -> dict:
             samples = model.generate(latent, net)
         samples, modes, std = samples.cpu(), data.distribution.modes, data.distribution.std
         metrics = {k: float(v) for k, v in mode_collapse_metrics(samples, modes, std).items()}
-        distance, nearest = torch.cdist(samples.double(), modes.double()).min(dim=1)
-        # the high-quality samples' count at each mode (the histogram behind the reverse KL)
-        metrics["per_mode"] = torch.bincount(nearest[distance <= 3 * std], minlength=len(modes)).tolist()
+        metrics["per_mode"] = high_quality_per_mode(samples, modes, std).tolist()  # the reverse KL's histogram
         return metrics
 
     def score() -> dict:

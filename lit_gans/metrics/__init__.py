@@ -10,7 +10,7 @@ from lit_gans.metrics.functional import (
     kernel_inception_distance,
     polynomial_mmd2,
 )
-from lit_gans.metrics.toy import distance_to_gaussian_1d, mode_collapse_metrics
+from lit_gans.metrics.toy import distance_to_gaussian_1d, high_quality_per_mode, mode_collapse_metrics
 
 __all__ = [
     "ClassifierFeatures",
@@ -21,6 +21,7 @@ __all__ = [
     "gaussian_statistics",
     "inception_score",
     "kernel_inception_distance",
+    "high_quality_per_mode",
     "mode_collapse_metrics",
     "polynomial_mmd2",
 ]

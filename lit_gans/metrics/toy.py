@@ -17,13 +17,17 @@ import torch
 from torch import Tensor
 
 
+def high_quality_per_mode(samples: Tensor, modes: Tensor, std: float) -> Tensor:
+    """``samples [N, D]``, ``modes [K, D]`` -> ``[K]``: how many samples lie within ``3 std`` of each mode, each
+    counted at its nearest mode (the histogram behind ``mode_collapse_metrics``)."""
+    distance, nearest = torch.cdist(samples.double(), modes.double()).min(dim=1)  # [N], [N]
+    return torch.bincount(nearest[distance <= 3 * std], minlength=len(modes))
+
+
 def mode_collapse_metrics(samples: Tensor, modes: Tensor, std: float) -> dict[str, Tensor]:
     """``samples [N, D]``, ``modes [K, D]`` -> ``{"modes": captured count, "high_quality": share in [0, 1],
     "reverse_kl": KL(q || U_K)}`` (``reverse_kl`` is ``log K`` when no sample is high quality)."""
-    samples, modes = samples.double(), modes.double()
-    distance, nearest = torch.cdist(samples, modes).min(dim=1)  # [N], [N]
-    good = distance <= 3 * std
-    counts = torch.bincount(nearest[good], minlength=len(modes)).double()  # [K]
+    counts = high_quality_per_mode(samples, modes, std).double()  # [K]
     captured = (counts > 0).sum()
     if counts.sum() == 0:
         reverse_kl = torch.tensor(math.log(len(modes)), dtype=torch.float64)
@@ -31,7 +35,7 @@ def mode_collapse_metrics(samples: Tensor, modes: Tensor, std: float) -> dict[st
         q = counts / counts.sum()
         q = q[q > 0]
         reverse_kl = (q * (q * len(modes)).log()).sum()  # sum_k q_k log(q_k / (1/K))
-    return {"modes": captured.double(), "high_quality": good.double().mean(), "reverse_kl": reverse_kl}
+    return {"modes": captured.double(), "high_quality": counts.sum() / len(samples), "reverse_kl": reverse_kl}
 
 
 def mixture_cdf_1d(x: Tensor, means: Tensor, std: float) -> Tensor:

@@ -8,7 +8,7 @@ import torch
 from torch.testing import assert_close
 
 from datamodules.toy import gaussian1d, grid, ring
-from lit_gans.metrics import distance_to_gaussian_1d, mode_collapse_metrics
+from lit_gans.metrics import distance_to_gaussian_1d, high_quality_per_mode, mode_collapse_metrics
 from lit_gans.metrics.toy import mixture_cdf_1d, mixture_quantile_1d
 
 
@@ -23,6 +23,10 @@ def test_counts_on_hand_placed_points():
     assert_close(out["high_quality"], torch.tensor(4 / 5, dtype=torch.float64))
     q = torch.tensor([2 / 4, 1 / 4, 1 / 4], dtype=torch.float64)
     assert_close(out["reverse_kl"], (q * (q * 8).log()).sum())
+    # the histogram behind them: the far point counts nowhere, the rest at their own mode
+    assert high_quality_per_mode(samples, modes, mixture.std).tolist() == [2, 1, 1, 0, 0, 0, 0, 0]
+    just_outside = modes[5] + torch.tensor([0.0, 0.0301])
+    assert high_quality_per_mode(just_outside[None], modes, mixture.std).tolist() == [0] * 8
 
 
 def test_a_perfect_sampler_scores_the_published_ceiling_and_a_collapsed_one_log_k():
