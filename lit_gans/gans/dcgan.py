@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from lit_gans.errors import LitGansError
-from lit_gans.gans.gan import GAN
+from lit_gans.gans.gan import GAN, check_instance_noise
 from lit_gans.improved import NonSaturatingGAN
 from lit_gans.networks import DCGANDiscriminator, DCGANGenerator
 
@@ -37,6 +37,10 @@ class DCGAN(NonSaturatingGAN):
         minibatch_kernel_dim: ``C``, the size of each kernel's projection ``M_i,b`` of a sample (``T`` is
             ``A x B x C``; 5); used only when ``minibatch_kernels > 0``.
         virtual_batch_norm: virtual instead of ordinary batch norm in G.
+        instance_noise: ``sigma_0``, the std of the Gaussian noise added to every image D judges, real and
+            generated, fading linearly to 0 over the first ``instance_noise_until`` x ``max_steps`` D updates
+            (instance noise, Sonderby et al. 2016; as ``GAN``'s); 0 (default): off.
+        instance_noise_until: the fraction of ``max_steps`` where the noise reaches 0, in (0, 1] (0.5).
         pack: ``m``, PacGAN's packing degree (Lin et al. 2018, whose stacked-MNIST runs pack DCGAN): D judges ``m``
             images joined along their channels, ``[m C, H, W]``; the batch size must be a multiple of ``m`` (1, the
             default: no packing).
@@ -61,11 +65,14 @@ class DCGAN(NonSaturatingGAN):
         minibatch_kernels: int = 0,
         minibatch_kernel_dim: int = 5,
         virtual_batch_norm: bool = False,
+        instance_noise: float = 0.0,
+        instance_noise_until: float = 0.5,
         pack: int = 1,
         **kwargs: Any,
     ) -> None:
         if pack < 1:
             raise LitGansError(f"pack must be at least 1 (1: no packing), got {pack}")
+        check_instance_noise(instance_noise, instance_noise_until)
         super().__init__(
             z_dim=z_dim, lr_g=lr_g, lr_d=lr_d, betas_g=betas_g, betas_d=betas_d, n_critic=n_critic, **kwargs
         )
@@ -75,6 +82,7 @@ class DCGAN(NonSaturatingGAN):
         channels, image_size, _ = data_shape
         self.generator = DCGANGenerator(z_dim, image_size, channels, g_features, virtual_batch_norm=virtual_batch_norm)
         self.pack = pack
+        self.instance_noise, self.instance_noise_until = instance_noise, instance_noise_until
         self.discriminator = DCGANDiscriminator(
             image_size,
             pack * channels,
@@ -83,6 +91,7 @@ class DCGAN(NonSaturatingGAN):
             minibatch_kernel_dim=minibatch_kernel_dim,
         )
 
-    # the objective is the 2014 paper's, unchanged (D's inputs packed when pack > 1)
+    # the objective is the 2014 paper's, unchanged (D's inputs blurred by instance noise when it is on, then packed)
+    discriminator_input = GAN.discriminator_input
     d_step = GAN.d_step
     g_step = GAN.g_step

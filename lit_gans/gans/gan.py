@@ -27,6 +27,7 @@ from lit_gans.improved import NonSaturatingGAN
 from lit_gans.layers import pack_samples, packed_shape
 from lit_gans.losses import discriminator_accuracy
 from lit_gans.networks import MLPDiscriminator, MLPGenerator
+from lit_gans.regularizers import annealed_noise_std, instance_noise
 
 
 class GAN(NonSaturatingGAN):
@@ -46,11 +47,19 @@ class GAN(NonSaturatingGAN):
             between D's last hidden layer and its output; 0 (default): off.
         minibatch_kernel_dim: ``C``, the size of each kernel's projection ``M_i,b`` of a sample (``T`` is
             ``A x B x C``; 5); used only when ``minibatch_kernels > 0``.
-        virtual_batch_norm: virtual instead of ordinary batch norm in G.
+        virtual_batch_norm: virtual instead of ordinary batch norm in G (Salimans 2016, s.3.5: each sample is
+            normalised by a fixed reference batch and itself, not by the rest of its batch). On the 2D grid it is
+            what lets PacGAN4 spread its mass evenly over all 25 modes (``configs/pacgan_grid.yaml``).
         activation: the hidden layers' nonlinearity in G and D: ``leaky_relu`` (LeakyReLU(0.2), the classic
             example), ``tanh`` (the small MLPs of the 1D tutorial) or ``relu`` (PacGAN's toy G).
         maxout_pieces: ``k`` >= 2 makes D's hidden layers maxout units of ``k`` pieces (the 2014 paper's and
             PacGAN's toy D: 3 x 200 units of 5 pieces) in place of ``activation``; 1 (default): off.
+        instance_noise: ``sigma_0``, the std (in data units) of the Gaussian noise added to every input of D, real
+            and generated (instance noise, Sonderby et al. 2016; Arjovsky & Bottou 2017), taken linearly from
+            ``sigma_0`` to 0 over the first ``instance_noise_until`` x ``max_steps`` D updates; 0 (default): off.
+            It lets D's gradient reach samples that lie between the data's modes; on the 2D grid it did not even
+            out PacGAN4's mass over the modes (benchmarks/README.md, "virtual batch norm"), virtual batch norm did.
+        instance_noise_until: the fraction of ``max_steps`` where the noise reaches 0, in (0, 1] (0.5).
         pack: ``m``, PacGAN's packing degree: D judges ``m`` samples joined along their first axis (points
             ``[m D]``, images ``[m C, H, W]``); a batch of ``B`` gives ``B / m`` packed real and fake inputs, so
             ``B`` must be a multiple of ``m`` (1, the default: no packing).
@@ -79,11 +88,14 @@ class GAN(NonSaturatingGAN):
         virtual_batch_norm: bool = False,
         activation: Literal["leaky_relu", "tanh", "relu"] = "leaky_relu",
         maxout_pieces: int = 1,
+        instance_noise: float = 0.0,
+        instance_noise_until: float = 0.5,
         pack: int = 1,
         **kwargs: Any,
     ) -> None:
         if pack < 1:
             raise LitGansError(f"pack must be at least 1 (1: no packing), got {pack}")
+        check_instance_noise(instance_noise, instance_noise_until)
         super().__init__(
             z_dim=z_dim, lr_g=lr_g, lr_d=lr_d, betas_g=betas_g, betas_d=betas_d, n_critic=n_critic, **kwargs
         )
@@ -92,6 +104,7 @@ class GAN(NonSaturatingGAN):
         norm = "virtual" if virtual_batch_norm else "batch"
         self.generator = MLPGenerator(z_dim, data_shape, g_hidden, norm=norm, tanh_output=images, activation=activation)
         self.pack = pack
+        self.instance_noise, self.instance_noise_until = instance_noise, instance_noise_until
         self.discriminator = MLPDiscriminator(
             packed_shape(data_shape, pack),
             d_hidden,
@@ -101,10 +114,21 @@ class GAN(NonSaturatingGAN):
             maxout_pieces=maxout_pieces,
         )
 
+    def discriminator_input(self, x: Tensor) -> Tensor:
+        """What D judges: ``x`` packed ``m`` at a time, blurred first by instance noise of the step's std."""
+        if self.instance_noise > 0:
+            if self.trainer.max_steps <= 0:
+                raise LitGansError(
+                    "instance_noise fades to 0 over a fraction of the Trainer's max_steps: set --trainer.max_steps"
+                )
+            until = self.instance_noise_until * self.trainer.max_steps
+            x = instance_noise(x, annealed_noise_std(self.instance_noise, self.global_step, until))
+        return pack_samples(x, self.pack)
+
     def d_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
-        real, D, m = batch[0], self.discriminator, self.pack
-        real_logits = D(pack_samples(real, m))
-        fake_logits = D(pack_samples(self.draw_fake(len(real)).detach(), m))
+        real, D = batch[0], self.discriminator
+        real_logits = D(self.discriminator_input(real))
+        fake_logits = D(self.discriminator_input(self.draw_fake(len(real)).detach()))
         out = {
             "loss": self.adversarial_d_loss(real_logits, fake_logits),  # -log D(x) - log(1 - D(G(z)))
         }
@@ -113,7 +137,17 @@ class GAN(NonSaturatingGAN):
         return out
 
     def g_step(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
-        real, D, m = batch[0], self.discriminator, self.pack
-        fake_features = D.features(pack_samples(self.draw_fake(len(real)), m))
-        real_features = D.features(pack_samples(real, m)) if self.feature_matching else None
+        real, D = batch[0], self.discriminator
+        fake_features = D.features(self.discriminator_input(self.draw_fake(len(real))))
+        real_features = D.features(self.discriminator_input(real)) if self.feature_matching else None
         return {"loss": self.adversarial_g_loss(D.head(fake_features), fake_features, real_features)}  # -log D(G(z))
+
+
+def check_instance_noise(std: float, until: float) -> None:
+    """The instance-noise arguments of ``GAN`` and ``DCGAN``: ``std`` >= 0, ``until`` in (0, 1]."""
+    if std < 0:
+        raise LitGansError(f"instance_noise is a std (>= 0; 0: off), got {std}")
+    if not 0 < until <= 1:
+        raise LitGansError(
+            f"instance_noise_until is the fraction of max_steps where the noise reaches 0, in (0, 1], got {until}"
+        )
