@@ -104,8 +104,8 @@ def historical_averaging_penalty(parameters: Iterable[Tensor], means: Iterable[T
 
 def annealed_noise_std(initial_std: float, step: int, until_step: float) -> float:
     """Instance noise's schedule: ``sigma(t) = sigma_0 max(0, 1 - t / t_end)``, from ``sigma_0`` at ``t = 0`` to 0 at
-    ``t_end`` and after (Sonderby et al. 2016, "Amortised MAP Inference for Image Super-resolution", Appendix C;
-    Arjovsky & Bottou 2017, "Towards Principled Methods for Training GANs", s.3.1)."""
+    ``t_end`` and after (Sonderby et al. 2016, "Amortised MAP Inference for Image Super-resolution";
+    Arjovsky & Bottou 2017, "Towards Principled Methods for Training GANs")."""
     if until_step <= 0:
         return 0.0
     return initial_std * max(0.0, 1.0 - step / until_step)
@@ -114,7 +114,7 @@ def annealed_noise_std(initial_std: float, step: int, until_step: float) -> floa
 def instance_noise(x: Tensor, std: float) -> Tensor:
     """``x + sigma eps``, ``eps ~ N(0, I)``: D judges real and generated samples blurred by the same Gaussian, so
     the two distributions overlap, D's optimum is smooth between the data's modes and its gradient reaches a G whose
-    samples lie off them (Arjovsky & Bottou 2017, s.3.1). ``std`` 0 returns ``x`` itself."""
+    samples lie off them (Arjovsky & Bottou 2017). ``std`` 0 returns ``x`` itself."""
     if std == 0:
         return x
     return x + std * torch.randn_like(x)
