@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lightning.pytorch import Trainer
+import torch
+from lightning.pytorch import Callback, LightningModule, Trainer
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
@@ -40,3 +41,23 @@ def run_in_repo(
     return subprocess.run(
         [sys.executable, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
     )
+
+
+class StopAt(Callback):
+    """Stops the fit at the end of the batch that reaches ``step`` D updates, as a killed job stops."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_end(self, trainer, *args) -> None:
+        trainer.should_stop = trainer.global_step >= self.step
+
+
+def final_state(model: LightningModule, trainer: Trainer) -> dict:
+    """Every weight and buffer, each optimizer's first learning rate and its state: what a resumed run must match."""
+    state = {f"model.{k}": v.clone() for k, v in model.state_dict().items()}
+    for i, optimizer in enumerate(trainer.optimizers):
+        state[f"opt{i}.lr"] = torch.tensor(optimizer.param_groups[0]["lr"])
+        for param_id, values in optimizer.state_dict()["state"].items():
+            state.update({f"opt{i}.{param_id}.{k}": torch.as_tensor(v).clone() for k, v in values.items()})
+    return state

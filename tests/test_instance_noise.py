@@ -13,8 +13,7 @@ from datamodules import Shapes, Toy
 from lit_gans import DCGAN, GAN
 from lit_gans.errors import LitGansError
 from lit_gans.regularizers import annealed_noise_std, instance_noise
-from tests.helpers import tiny_trainer
-from tests.test_lr_decay import StopAt, final_state
+from tests.helpers import StopAt, final_state, tiny_trainer
 
 
 def test_the_schedule_falls_linearly_from_sigma_0_to_zero_at_the_end_step_and_stays_there():

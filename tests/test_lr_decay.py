@@ -12,7 +12,7 @@ from datamodules import Toy
 from lit_gans import GAN
 from lit_gans.callbacks import LinearLRDecay
 from lit_gans.errors import LitGansError
-from tests.helpers import tiny_trainer
+from tests.helpers import StopAt, final_state, tiny_trainer
 
 LR_G, LR_D = 2e-4, 1e-4
 
@@ -63,23 +63,6 @@ def test_learning_rates_hold_until_start_then_fall_linearly_to_zero_at_max_steps
     assert dict((s, g) for s, g, _ in record.rows)[16] == pytest.approx(0.4 * LR_G, rel=1e-12)  # (20 - 16) / 10
     # the base rates stay in each group, as torch's schedulers keep them
     assert [opt.param_groups[0]["initial_lr"] for opt in trainer.optimizers] == [LR_G, LR_D]
-
-
-class StopAt(Callback):
-    def __init__(self, step: int) -> None:
-        self.step = step
-
-    def on_train_batch_end(self, trainer, *args) -> None:
-        trainer.should_stop = trainer.global_step >= self.step
-
-
-def final_state(model: GAN, trainer) -> dict:
-    state = {f"model.{k}": v.clone() for k, v in model.state_dict().items()}
-    for i, optimizer in enumerate(trainer.optimizers):
-        state[f"opt{i}.lr"] = torch.tensor(optimizer.param_groups[0]["lr"])
-        for param_id, values in optimizer.state_dict()["state"].items():
-            state.update({f"opt{i}.{param_id}.{k}": torch.as_tensor(v).clone() for k, v in values.items()})
-    return state
 
 
 def test_a_resumed_run_keeps_the_schedule_and_ends_bit_identical(tmp_path):
