@@ -43,7 +43,8 @@ def toy_plot(samples: Tensor, real: Tensor | None = None, title: str = "") -> np
             axis.scatter(real[:, 0], real[:, 1], s=2, alpha=0.5, label="real", color="tab:blue")
         axis.scatter(samples[:, 0], samples[:, 1], s=2, alpha=0.5, label="generated", color="tab:orange")
         axis.set_aspect("equal")
-        axis.legend(loc="upper right", markerscale=4)
+        # below the axes: inside, it hid the grid's corner modes
+        axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2, markerscale=4, frameon=False)
     axis.set_title(title)
     figure.tight_layout()
     figure.canvas.draw()
