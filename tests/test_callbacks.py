@@ -22,6 +22,18 @@ def test_toy_plot_draws_1d_and_2d():
     assert toy_plot(torch.randn(100, 1), torch.randn(50, 1)).ndim == 3
 
 
+def test_a_2d_plot_keeps_its_legend_below_the_axes_where_it_hides_no_mode():
+    """The grid's 25 modes reach the axes' corners; a legend inside them covered the top-right ones. The legend's
+    orange "generated" marker must be in the bottom tenth of the picture, under the x tick labels."""
+    corners = torch.tensor([[-4.0, -4.0], [-4.0, 4.0], [4.0, -4.0], [4.0, 4.0]]).repeat_interleave(50, dim=0)
+    pixels = toy_plot(corners).astype(int)
+    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    orange = (red > 200) & (green > 100) & (green < 220) & (blue < 170)  # tab:orange at alpha 0.5 on white
+    bottom = int(0.9 * len(pixels))
+    assert orange[bottom:].any()  # the legend's marker
+    assert orange[:bottom].any()  # the points themselves
+
+
 def test_grid_goes_to_tensorboard_and_beside_the_run(tmp_path):
     logger = TensorBoardLogger(tmp_path, name="run")
     callback = LogSamples()
